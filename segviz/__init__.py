@@ -1,0 +1,57 @@
+"""segviz: an interactive course on semantic segmentation that computes with PyTorch.
+
+The package is layered so that imports flow one way, widgets → viz → core:
+
+* core (``segviz.arith``, ``segviz.ops``, ``segviz.data``, ``segviz.models``, …) needs only
+  torch, torchvision and numpy;
+* ``segviz.viz`` builds plotly figures from core results;
+* ``segviz.widgets`` wraps them in ipywidgets.
+
+Names from viz and widgets are exported here lazily, so ``import segviz`` (and every core
+module) never imports plotly or ipywidgets until a figure or widget is asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .utils import default_device, seed_everything
+
+__version__ = "0.1.0"
+
+# public name -> submodule that defines it (imported on first use)
+_LAZY: dict[str, str] = {}
+
+
+def _register(module: str, names: list[str]) -> None:
+    for name in names:
+        _LAZY[name] = module
+
+
+_register("segviz.arith", [
+    "count_flops", "CostEstimate", "sliding_window_cost", "dense_output_parameters",
+])
+_register("segviz.data", [
+    "VOC_CLASSES", "VOC_PALETTE", "CITYSCAPES_CLASSES", "CITYSCAPES_PALETTE",
+    "colorize", "SyntheticScenes", "make_scenes", "real_images",
+])
+_register("segviz.viz", [
+    "figure_tasks", "figure_palette", "figure_image_and_mask", "figure_sliding_window",
+])
+_register("segviz.widgets", ["SlidingWindowExplorer"])
+
+__all__ = ["__version__", "seed_everything", "default_device", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'segviz' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
