@@ -33,11 +33,13 @@ _register("segviz.arith", [
     "count_flops", "CostEstimate", "sliding_window_cost", "dense_output_parameters",
 ])
 _register("segviz.data", [
-    "VOC_CLASSES", "VOC_PALETTE", "CITYSCAPES_CLASSES", "CITYSCAPES_PALETTE",
-    "colorize", "SyntheticScenes", "make_scenes", "real_images",
+    "VOC_CLASSES", "VOC_PALETTE", "CITYSCAPES_CLASSES", "CITYSCAPES_PALETTE", "CITYSCAPES_CATEGORIES",
+    "SYNTHETIC_CLASSES", "SYNTHETIC_PALETTE", "colorize", "to_uint8_image",
+    "Scenes", "SyntheticScenes", "make_scenes", "real_images",
 ])
 _register("segviz.viz", [
-    "figure_tasks", "figure_palette", "figure_image_and_mask", "figure_sliding_window",
+    "compute_tasks", "figure_tasks", "figure_palette", "figure_images",
+    "compute_sliding_window", "figure_sliding_window",
 ])
 _register("segviz.widgets", ["SlidingWindowExplorer"])
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import random
 
-import numpy as np
-import torch
+from typing import TYPE_CHECKING
 
 from .validation import check_int
+
+if TYPE_CHECKING:  # torch is imported on first use, so `import segviz` and `segviz --version` stay light
+    import torch
 
 __all__ = ["seed_everything", "default_device"]
 
@@ -30,12 +32,16 @@ def seed_everything(seed: int = 0, *, deterministic: bool = True) -> int:
         The seed, so a notebook can print what it used.
 
     Example:
+        >>> import torch
         >>> _ = seed_everything(7)
         >>> a = torch.rand(3)
         >>> _ = seed_everything(7)
         >>> bool(torch.equal(a, torch.rand(3)))
         True
     """
+    import numpy as np
+    import torch
+
     seed = check_int("seed", seed, minimum=0, maximum=2**32 - 1)
     random.seed(seed)
     np.random.seed(seed)
@@ -58,6 +64,8 @@ def default_device() -> torch.device:
         >>> default_device().type in {"cpu", "cuda"}
         True
     """
+    import torch
+
     wanted = os.environ.get("SEGVIZ_DEVICE", "").strip()
     if wanted:
         try:

@@ -1,1 +1,6 @@
-"""segviz.widgets."""
+"""Thin ipywidgets shells around segviz.viz figures and the pure core."""
+
+from .base import Explorer
+from .sliding_window import SlidingWindowExplorer
+
+__all__ = ["Explorer", "SlidingWindowExplorer"]

@@ -1,0 +1,81 @@
+"""Test-session setup shared by unit tests, doctests and nbval's notebook runs.
+
+* Plotly renders as a MIME bundle (no HTML/JS in outputs) inside notebook kernels.
+* Every kernel nbval starts gets an IPython startup file that seeds Python, NumPy and torch
+  (segviz.seed_everything) before the first cell, so a notebook that forgets to seed is still
+  deterministic under test; notebooks seed themselves too.
+* nbval waits 5 s between output messages by default; a cell that trains for a while
+  legitimately goes quiet for longer, so each cell's wait is raised.
+* Warnings printed to stderr never fail a checked cell: stderr streams are dropped from both
+  sides of nbval's comparison (they vary with library versions, not with correctness).
+* Unit tests and doctests start from the same seed.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+NBVAL_OUTPUT_TIMEOUT_S = 120
+SEED = int(os.environ.get("SEGVIZ_SEED", "0"))
+
+os.environ.setdefault("PLOTLY_RENDERER", "plotly_mimetype")
+os.environ.setdefault("PYTHONHASHSEED", str(SEED))
+os.environ.setdefault("SEGVIZ_SEED", str(SEED))
+os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # silences a debugpy warning in kernels
+
+_STARTUP = f"""\
+import os
+import plotly.io as _pio
+_pio.renderers.default = os.environ.get("PLOTLY_RENDERER", "plotly_mimetype")
+import segviz as _segviz
+_segviz.seed_everything(int(os.environ.get("SEGVIZ_SEED", "{SEED}")))
+del _pio, _segviz
+"""
+
+
+def _kernel_profile_dir() -> str:
+    """An IPYTHONDIR with a startup file; kernels started by nbval inherit it."""
+    root = Path(tempfile.mkdtemp(prefix="segviz-ipython-"))
+    startup = root / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-segviz-test.py").write_text(_STARTUP)
+    return str(root)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if "SEGVIZ_KEEP_IPYTHONDIR" not in os.environ:
+        os.environ["IPYTHONDIR"] = _kernel_profile_dir()
+    try:
+        import nbval.plugin as nbval_plugin
+    except ImportError:  # nbval not installed: notebooks are simply not collected
+        return
+    if getattr(nbval_plugin.IPyNbCell.compare_outputs, "_segviz_drops_stderr", False):
+        return
+    original = nbval_plugin.IPyNbCell.compare_outputs
+
+    def compare_outputs(self, test, ref, skip_compare=None):
+        def keep(outputs):
+            return [o for o in outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+
+        return original(self, keep(test), keep(ref), skip_compare)
+
+    compare_outputs._segviz_drops_stderr = True  # type: ignore[attr-defined]
+    nbval_plugin.IPyNbCell.compare_outputs = compare_outputs
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if hasattr(item, "output_timeout"):  # an nbval cell
+            item.output_timeout = NBVAL_OUTPUT_TIMEOUT_S
+
+
+@pytest.fixture(autouse=True)
+def _seeded() -> None:
+    """Every test (and doctest) starts from the same seed."""
+    from segviz.utils import seed_everything
+
+    seed_everything(SEED)

@@ -1,0 +1,75 @@
+#!/usr/bin/env python
+"""Execute notebooks headless and store only what the repository should carry.
+
+    python scripts/refresh_notebooks.py lectures/00_segmentation_problem.ipynb [...]
+    python scripts/refresh_notebooks.py --all
+
+Each notebook runs top to bottom in its own folder (as nbval and a learner run it). Then:
+outputs are kept only in cells marked ``# NBVAL_CHECK_OUTPUT`` (the numbers nbval compares);
+every other cell is cleared, so figures and widgets never bloat the file or its diffs;
+widget state and execution timing metadata are dropped; execution counts are renumbered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECK = "NBVAL_CHECK_OUTPUT"
+
+
+def notebooks_in_repo() -> list[Path]:
+    found = sorted((ROOT / "lectures").glob("*.ipynb")) + sorted((ROOT / "labs" / "source").glob("*.ipynb"))
+    return [p for p in found if ".ipynb_checkpoints" not in p.parts]
+
+
+def refresh(path: Path, timeout: int = 600) -> float:
+    nb = nbformat.read(path, as_version=4)
+    os.environ.setdefault("PLOTLY_RENDERER", "plotly_mimetype")
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    elapsed = time.perf_counter() - start
+    count = 0
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        if cell.cell_type != "code":
+            continue
+        count += 1
+        if CHECK in cell.source:
+            cell.execution_count = count
+            for output in cell.outputs:
+                if "execution_count" in output:
+                    output["execution_count"] = count
+            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+        else:
+            cell.outputs = []
+            cell.execution_count = None
+    nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nbformat.validate(nb)
+    nbformat.write(nb, path)
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--all", action="store_true", help="every lecture and lab master")
+    args = parser.parse_args(argv)
+    paths = notebooks_in_repo() if args.all else args.notebooks
+    if not paths:
+        parser.error("name notebooks or pass --all")
+    for path in paths:
+        print(f"{path}: {refresh(path.resolve()):.1f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

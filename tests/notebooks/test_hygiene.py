@@ -1,0 +1,118 @@
+"""Every committed notebook is small, stateless, runnable by nbval and shaped like a lecture.
+
+nbval itself (``--nbval-lax``, collected from ``lectures/`` and ``labs/source/``) executes the
+notebooks and compares the cells marked ``# NBVAL_CHECK_OUTPUT``; these tests check what nbval
+cannot see: what the files carry.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import segviz
+
+ROOT = Path(__file__).resolve().parents[2]
+CHECK = "NBVAL_CHECK_OUTPUT"
+MAX_BYTES = 500 * 1024
+LECTURE_ORDER = [
+    "segmentation_problem", "convolutionalization", "transposed_convolution", "checkerboard",
+    "fcn", "encoder_decoders", "deeplab", "losses_metrics", "mask_rcnn", "few_shot", "video",
+    "style_transfer",
+]
+
+
+def _committed_notebooks() -> list[Path]:
+    try:
+        listed = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True, text=True, check=True)
+        paths = [ROOT / line for line in listed.stdout.splitlines() if line]
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout: every notebook on disk
+        paths = []
+    on_disk = [p for p in ROOT.glob("**/*.ipynb") if not {".venv", ".ipynb_checkpoints", "test-artifacts"} & set(p.parts)]
+    return sorted({p for p in paths + on_disk if p.exists()})
+
+
+NOTEBOOKS = _committed_notebooks()
+LECTURES = sorted((ROOT / "lectures").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _id(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def _read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def test_there_is_a_lecture():
+    assert LECTURES, "no lecture notebooks found in lectures/"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
+def test_notebook_is_valid_small_and_stateless(path):
+    assert path.stat().st_size <= MAX_BYTES, f"{path.stat().st_size / 1024:.0f} KB > 500 KB: clear figure outputs"
+    nb = _read(path)
+    nbformat.validate(nb)
+    assert "widgets" not in nb.metadata, "saved widget state: strip metadata.widgets (scripts/refresh_notebooks.py does)"
+    assert "application/vnd.jupyter.widget-state+json" not in path.read_text()
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            assert output.get("output_type") != "error", f"a stored error output in: {cell.source[:60]!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
+def test_checked_cells_have_stored_outputs_and_no_figures(path):
+    for cell in _read(path).cells:
+        if cell.cell_type == "code" and CHECK in cell.source:
+            assert cell.outputs, f"checked cell without stored outputs (nbval would compare nothing): {cell.source[:80]!r}"
+            assert cell.execution_count is not None
+            for output in cell.outputs:
+                data = output.get("data", {})
+                assert "application/vnd.plotly.v1+json" not in data, "a figure in a checked cell (plotly JSON cannot be sanitized)"
+                assert "application/vnd.jupyter.widget-view+json" not in data, "a widget in a checked cell"
+
+
+@pytest.mark.parametrize("path", LECTURES, ids=_id)
+def test_lecture_opens_with_title_and_objectives_and_ends_with_recap(path):
+    cells = _read(path).cells
+    first, markdown = cells[0], [c for c in cells if c.cell_type == "markdown"]
+    assert first.cell_type == "markdown" and re.match(r"# Lecture \d\d — \S", first.source), "first cell: '# Lecture NN — Title'"
+    assert re.search(r"you will be able to", first.source, re.I), "the title cell must state learning objectives"
+    assert re.search(r"^\s*1\. ", first.source, re.M), "objectives as a numbered list"
+    assert re.search(r"^## Recap", markdown[-1].source, re.M), "the last markdown cell must be a '## Recap'"
+    assert re.search(r"\blab\b|lecture \d\d", markdown[-1].source, re.I), "the recap must point to the lab or next lecture"
+
+
+@pytest.mark.parametrize("path", LECTURES, ids=_id)
+def test_lecture_is_named_and_numbered_in_course_order(path):
+    number, topic = path.stem.split("_", 1)
+    assert LECTURE_ORDER[int(number)] == topic, f"lecture {number} should be '{number}_{LECTURE_ORDER[int(number)]}.ipynb'"
+
+
+@pytest.mark.parametrize("path", LECTURES, ids=_id)
+def test_lecture_uses_only_the_public_api_and_seeds(path):
+    public = set(segviz.__all__)
+    source = "\n".join(c.source for c in _read(path).cells if c.cell_type == "code")
+    tree = ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("segviz"):
+            assert node.module == "segviz", f"'from {node.module} import …': use 'from segviz import …'"
+            assert {a.name for a in node.names} <= public, f"not in segviz.__all__: {[a.name for a in node.names]}"
+        if isinstance(node, ast.Import):
+            assert not any(a.name.startswith("segviz.") for a in node.names), "import segviz, not its submodules"
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "segviz":
+            assert node.attr in public, f"segviz.{node.attr} is not in segviz.__all__"
+    assert "seed_everything(" in source, "a lecture seeds itself (segviz.seed_everything)"
+
+
+def test_start_page_links_every_lecture_and_lab():
+    index = _read(ROOT / "index.ipynb")
+    text = "\n".join(c.source for c in index.cells)
+    for path in LECTURES + sorted((ROOT / "labs").glob("lab*.ipynb")):
+        assert f"]({path.relative_to(ROOT).as_posix()})" in text, f"index.ipynb does not link {path.name}"
