@@ -37,6 +37,11 @@ _register("segviz.data", [
     "SYNTHETIC_CLASSES", "SYNTHETIC_PALETTE", "colorize", "to_uint8_image",
     "Scenes", "SyntheticScenes", "make_scenes", "real_images",
 ])
+_register("segviz.ops", [
+    "conv2d_matrix", "conv2d_via_matrix", "conv_transpose2d_via_matrix", "conv_transpose2d_scatter",
+    "conv_transpose2d_as_conv", "overlap_count", "unpool_nearest", "UnpoolNearest", "unpool_bed_of_nails",
+    "UnpoolBedOfNails", "max_unpool", "MaxUnpool", "bilinear_kernel", "dilate_kernel", "resize_conv", "ResizeConv",
+])
 _register("segviz.viz", [
     "compute_tasks", "figure_tasks", "figure_palette", "figure_images",
     "compute_sliding_window", "figure_sliding_window",
