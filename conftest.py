@@ -23,6 +23,11 @@ NBVAL_OUTPUT_TIMEOUT_S = 120
 SEED = int(os.environ.get("SEGVIZ_SEED", "0"))
 
 os.environ.setdefault("PLOTLY_RENDERER", "plotly_mimetype")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Two workers on a two-core machine: one math thread each (and in the kernels they start).
+    # Two OpenMP threads per worker oversubscribe the cores and tiny convolutions slow ~1000x.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ.setdefault("PYTHONHASHSEED", str(SEED))
 os.environ.setdefault("SEGVIZ_SEED", str(SEED))
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # silences a debugpy warning in kernels
@@ -47,6 +52,10 @@ def _kernel_profile_dir() -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import torch
+
+        torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     if "SEGVIZ_KEEP_IPYTHONDIR" not in os.environ:
         os.environ["IPYTHONDIR"] = _kernel_profile_dir()
     try:

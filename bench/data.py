@@ -1,0 +1,82 @@
+#!/usr/bin/env python
+"""Measure how fast ``segviz.make_scenes`` draws synthetic scenes (scenes per second).
+
+    python bench/data.py                   # 2000 scenes at 64x64 and at 128x128, median of 5
+    python bench/data.py --sizes 64 256 --num-images 500 --repeats 3
+
+The target is >= 2,000 scenes/s at 64x64 on a 2-core CPU, so a training set is drawn in about a
+second and never needs to be stored. Runs with torch's default thread count and with one
+thread: on a busy machine (another process holding a core) torch's intra-op threads wait for
+each other and two threads can be several times slower than one. Also times a first pass over
+``SyntheticScenes`` (drawing and caching) and a second one (cache only). A measurement, not a
+test: the machine is shared and noisy, so nothing here fails because it is slow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+
+import torch
+
+from segviz.data import SyntheticScenes, make_scenes
+
+
+def scenes_per_second(num_images: int, size: int, repeats: int) -> tuple[float, float, float]:
+    """Median, best and worst rate over ``repeats`` runs of ``make_scenes`` (seed = run)."""
+    make_scenes(64, size=size)  # warm-up: allocator, thread pool
+    rates = []
+    for run in range(repeats):
+        start = time.perf_counter()
+        make_scenes(num_images, size=size, seed=run)
+        rates.append(num_images / (time.perf_counter() - start))
+    return statistics.median(rates), max(rates), min(rates)
+
+
+def dataset_passes(num_images: int, size: int) -> tuple[float, float]:
+    """Items per second for a first (drawing) and a second (cached) pass over SyntheticScenes."""
+    data = SyntheticScenes(num_images, size=size, seed=0)
+    rates = []
+    for _ in range(2):
+        start = time.perf_counter()
+        for index in range(len(data)):
+            data[index]
+        rates.append(num_images / (time.perf_counter() - start))
+    return rates[0], rates[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
+    parser.add_argument("--num-images", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+    print(
+        f"# {platform.node()} | {os.cpu_count()} cores | torch {torch.__version__} "
+        f"({torch.get_num_threads()} threads) | Python {platform.python_version()}"
+    )
+    default_threads = torch.get_num_threads()
+    for threads in sorted({default_threads, 1}, reverse=True):
+        torch.set_num_threads(threads)
+        for size in args.sizes:
+            median, best, worst = scenes_per_second(args.num_images, size, args.repeats)
+            print(
+                f"make_scenes({args.num_images}, size={size}), {threads} thread(s): {median:7.0f} "
+                f"scenes/s median of {args.repeats} (best {best:.0f}, worst {worst:.0f})",
+                flush=True,
+            )
+    torch.set_num_threads(default_threads)
+    first, cached = dataset_passes(args.num_images, args.sizes[0])
+    print(
+        f"SyntheticScenes({args.num_images}, size={args.sizes[0]}) item by item: "
+        f"{first:7.0f} items/s first pass, {cached:.0f} items/s cached"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
