@@ -110,10 +110,11 @@ def figure_tasks(views: TaskViews) -> go.Figure:
         fig.add_trace(go.Image(z=panel, hoverinfo="skip"), row=1, col=col)
     for name, x0, y0, x1, y1 in views.boxes:
         fig.add_shape(type="rect", x0=x0, y0=y0, x1=x1, y1=y1, line=dict(color="#ffd400", width=2), row=1, col=2)
-        fig.add_annotation(x=x0, y=y0, text=name, showarrow=False, xanchor="left", yanchor="bottom",
+        fig.add_annotation(x=max(x0, -0.5), y=max(y0, -0.5), text=name, showarrow=False, xanchor="left", yanchor="top",
                            font=dict(size=10, color="black"), bgcolor="#ffd400", row=1, col=2)
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False)
+    height, width = views.image.shape[:2]
+    fig.update_xaxes(showticklabels=False, range=[-0.5, width - 0.5])
+    fig.update_yaxes(showticklabels=False, range=[height - 0.5, -0.5])
     fig.update_layout(height=300, width=1000, margin=dict(l=5, r=5, t=40, b=5))
     return fig
 

@@ -185,11 +185,13 @@ def _fingerprint(root) -> dict | None:
     return raw
 
 
+# (notebook, slider description, what the label must say for the slider's value v)
 CASES = [
-    pytest.param(FIXTURE_NOTEBOOK, "window", id="fixture"),
+    pytest.param(FIXTURE_NOTEBOOK, "window", "window {v}×{v}", id="fixture"),
     pytest.param(
         LECTURE_00,
         "window",
+        "window {v}×{v}",
         id="lecture00",
         marks=pytest.mark.skipif(
             not (REPO_ROOT / LECTURE_00).exists(), reason="lecture not written yet"
@@ -198,8 +200,10 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("notebook", "slider_description"), CASES)
-def test_widget_renders_and_follows_slider(page, lab_server, artifact_path, notebook, slider_description):
+@pytest.mark.parametrize(("notebook", "slider_description", "label_says"), CASES)
+def test_widget_renders_and_follows_slider(
+    page, lab_server, artifact_path, notebook, slider_description, label_says
+):
     from playwright.sync_api import expect
 
     open_and_run(page, lab_server, notebook)
@@ -280,3 +284,5 @@ def test_widget_renders_and_follows_slider(page, lab_server, artifact_path, note
         f"{slider_description!r} slider (readout now {readout!r}); before {figure_before}, "
         f"after {figure_after}"
     )
+    expected = label_says.format(v=readout.strip())
+    assert expected in label_after, f"the label does not describe the slider's value {readout!r}: {label_after!r}"
