@@ -31,6 +31,9 @@ def _register(module: str, names: list[str]) -> None:
 
 _register("segviz.arith", [
     "count_flops", "CostEstimate", "sliding_window_cost", "dense_output_parameters",
+    "conv_output_size", "conv_transpose_output_size", "pool_output_size", "ReceptiveField",
+    "LayerReceptiveField", "compose", "input_size_for", "receptive_field", "receptive_fields",
+    "gradient_receptive_field", "convolutionalize",
 ])
 _register("segviz.data", [
     "VOC_CLASSES", "VOC_PALETTE", "CITYSCAPES_CLASSES", "CITYSCAPES_PALETTE", "CITYSCAPES_CATEGORIES",
