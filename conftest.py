@@ -88,3 +88,37 @@ def _seeded() -> None:
     from segviz.utils import seed_everything
 
     seed_everything(SEED)
+
+
+def _category(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    if path.endswith(".ipynb"):
+        return "notebooks (nbval cells)"
+    if path.startswith("tests/browser/"):
+        return "browser (Chromium + JupyterLab)"
+    if path.startswith("segviz/"):
+        return "doctests"
+    return "unit tests"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """One line per kind of test, so a run shows that every layer of the suite executed."""
+    counts: dict[str, dict[str, int]] = {}
+    notebooks: set[str] = set()
+    for outcome in ("passed", "failed", "skipped", "error", "xfailed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if not nodeid or (outcome == "passed" and getattr(report, "when", "call") != "call"):
+                continue
+            category = _category(nodeid)
+            if category.startswith("notebooks"):
+                notebooks.add(nodeid.split("::", 1)[0])
+            bucket = counts.setdefault(category, {})
+            bucket[outcome] = bucket.get(outcome, 0) + 1
+    if not counts:
+        return
+    terminalreporter.section("segviz suite summary")
+    for category in sorted(counts):
+        outcomes = ", ".join(f"{n} {o}" for o, n in sorted(counts[category].items()))
+        extra = f" in {len(notebooks)} notebook(s): {', '.join(sorted(notebooks))}" if category.startswith("notebooks") else ""
+        terminalreporter.write_line(f"{category:<34} {outcomes}{extra}")
