@@ -45,6 +45,7 @@ _register("segviz.ops", [
     "conv_transpose2d_as_conv", "overlap_count", "unpool_nearest", "UnpoolNearest", "unpool_bed_of_nails",
     "UnpoolBedOfNails", "max_unpool", "MaxUnpool", "bilinear_kernel", "dilate_kernel", "resize_conv", "ResizeConv",
 ])
+_register("segviz.metrics", ["checkerboard_energy"])
 _register("segviz.viz", [
     "compute_tasks", "figure_tasks", "figure_palette", "figure_images",
     "compute_sliding_window", "figure_sliding_window",
