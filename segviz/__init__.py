@@ -50,7 +50,7 @@ _register("segviz.viz", [
     "compute_tasks", "figure_tasks", "figure_palette", "figure_images",
     "compute_sliding_window", "figure_sliding_window",
 ])
-_register("segviz.widgets", ["SlidingWindowExplorer"])
+_register("segviz.widgets", ["SlidingWindowExplorer", "ReceptiveFieldExplorer"])
 
 __all__ = ["__version__", "seed_everything", "default_device", *_LAZY]
 

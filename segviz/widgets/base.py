@@ -43,6 +43,7 @@ class Explorer(widgets.VBox):
         box = layout_controls or widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
         super().__init__([box, self.label, self.message, self.figure])
         self.add_class("segviz-widget")
+        self.add_class(f"segviz-{type(self).__name__}")  # lets a browser test find one widget among several
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
 

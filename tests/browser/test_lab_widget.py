@@ -1,4 +1,4 @@
-"""The sliding-window widget renders in a real JupyterLab and reacts to its slider.
+"""segviz widgets render in a real JupyterLab and react to their sliders.
 
 Widget logic is tested without a browser (set ``control.value``, compare the figure with the pure
 function). This test proves the part those tests cannot: that the ipywidgets + plotly
@@ -20,6 +20,7 @@ pytestmark = pytest.mark.browser
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_NOTEBOOK = "tests/browser/fixture_widget.ipynb"
 LECTURE_00 = "lectures/00_segmentation_problem.ipynb"
+LECTURE_02 = "lectures/02_transposed_convolution.ipynb"
 
 RUN_ALL_TIMEOUT_S = 120.0
 KERNEL_READY_TIMEOUT_MS = 60_000
@@ -185,24 +186,17 @@ def _fingerprint(root) -> dict | None:
     return raw
 
 
-# (notebook, slider description, what the label must say for the slider's value v)
+# (notebook, which widget, slider description, what the label must say for the slider's value v)
 CASES = [
-    pytest.param(FIXTURE_NOTEBOOK, "window", "window {v}×{v}", id="fixture"),
-    pytest.param(
-        LECTURE_00,
-        "window",
-        "window {v}×{v}",
-        id="lecture00",
-        marks=pytest.mark.skipif(
-            not (REPO_ROOT / LECTURE_00).exists(), reason="lecture not written yet"
-        ),
-    ),
+    pytest.param(FIXTURE_NOTEBOOK, ".segviz-widget", "window", "window {v}×{v}", id="fixture"),
+    pytest.param(LECTURE_00, ".segviz-SlidingWindowExplorer", "window", "window {v}×{v}", id="lecture00"),
+    pytest.param(LECTURE_02, ".segviz-TransposedConvExplorer", "stride", "stride {v}", id="lecture02-transposed-conv"),
 ]
 
 
-@pytest.mark.parametrize(("notebook", "slider_description", "label_says"), CASES)
+@pytest.mark.parametrize(("notebook", "widget", "slider_description", "label_says"), CASES)
 def test_widget_renders_and_follows_slider(
-    page, lab_server, artifact_path, notebook, slider_description, label_says
+    page, lab_server, artifact_path, notebook, widget, slider_description, label_says
 ):
     from playwright.sync_api import expect
 
@@ -212,12 +206,12 @@ def test_widget_renders_and_follows_slider(
     slider = page.locator(".widget-slider").filter(
         has=page.locator(".widget-label", has_text=label_pattern)
     )
-    root = page.locator(".segviz-widget").filter(has=slider).first
+    root = page.locator(widget).filter(has=slider).first
     try:
         expect(root).to_be_visible(timeout=WIDGET_RENDER_TIMEOUT_MS)
     except AssertionError as error:
         raise AssertionError(
-            f"no visible .segviz-widget with a slider described {slider_description!r}; "
+            f"no visible {widget} with a slider described {slider_description!r}; "
             f"widget errors in outputs: {_widget_failures(page)}"
         ) from error
     slider = root.locator(".widget-slider").filter(
