@@ -50,7 +50,10 @@ _register("segviz.viz", [
     "compute_tasks", "figure_tasks", "figure_palette", "figure_images",
     "compute_sliding_window", "figure_sliding_window",
 ])
-_register("segviz.widgets", ["SlidingWindowExplorer", "ReceptiveFieldExplorer"])
+_register("segviz.widgets", [
+    "SlidingWindowExplorer", "ReceptiveFieldExplorer", "UnpoolingExplorer", "CheckerboardExplorer",
+    "DilationExplorer",
+])
 
 __all__ = ["__version__", "seed_everything", "default_device", *_LAZY]
 

@@ -1,6 +1,10 @@
 """Pure figure builders: result dataclass → plotly Figure. No ipywidgets here."""
 
+from .checkerboard import CheckerboardResult, compute_checkerboard, figure_checkerboard, update_checkerboard
+from .dilation import DilationResult, compute_dilation, figure_dilation, update_dilation
+from .receptive_field import ReceptiveFieldView, compute_receptive_field_view, figure_receptive_field, update_receptive_field
 from .scenes import TaskViews, compute_tasks, figure_images, figure_palette, figure_tasks
+from .unpooling import UnpoolingResult, compute_unpooling, figure_unpooling, update_unpooling
 from .sliding_window import (
     SlidingWindowView,
     compute_sliding_window,
@@ -9,6 +13,10 @@ from .sliding_window import (
 )
 
 __all__ = [
+    "CheckerboardResult", "compute_checkerboard", "figure_checkerboard", "update_checkerboard",
+    "DilationResult", "compute_dilation", "figure_dilation", "update_dilation",
+    "ReceptiveFieldView", "compute_receptive_field_view", "figure_receptive_field", "update_receptive_field",
+    "UnpoolingResult", "compute_unpooling", "figure_unpooling", "update_unpooling",
     "TaskViews", "compute_tasks", "figure_tasks", "figure_palette", "figure_images",
     "SlidingWindowView", "compute_sliding_window", "figure_sliding_window", "update_sliding_window",
 ]

@@ -1,7 +1,13 @@
 """Thin ipywidgets shells around segviz.viz figures and the pure core."""
 
 from .base import Explorer
+from .checkerboard import CheckerboardExplorer
+from .dilation import DilationExplorer
 from .receptive_field import ReceptiveFieldExplorer
 from .sliding_window import SlidingWindowExplorer
+from .unpooling import UnpoolingExplorer
 
-__all__ = ["Explorer", "SlidingWindowExplorer", "ReceptiveFieldExplorer"]
+__all__ = [
+    "Explorer", "SlidingWindowExplorer", "ReceptiveFieldExplorer", "UnpoolingExplorer",
+    "CheckerboardExplorer", "DilationExplorer",
+]
