@@ -52,7 +52,7 @@ _register("segviz.viz", [
 ])
 _register("segviz.widgets", [
     "SlidingWindowExplorer", "ReceptiveFieldExplorer", "UnpoolingExplorer", "CheckerboardExplorer",
-    "DilationExplorer",
+    "DilationExplorer", "TransposedConvExplorer", "ConvMatrixExplorer",
 ])
 
 __all__ = ["__version__", "seed_everything", "default_device", *_LAZY]

@@ -304,10 +304,12 @@ def _state(r: UnpoolingResult) -> dict[str, Any]:
     title_x = [lay.origins[name][0] - 0.5 for name in _ORDER]
     title_y = [lay.origins[name][1] - 0.55 for name in _ORDER]
     legend_x, legend_y = lay.origins["switches"][0] + max(r.size, math.ceil(big / 2)) + 0.5, lay.origins["before"][1] - 0.5
-    xy = lambda values: np.asarray(values, dtype=np.float32)  # noqa: E731  (None -> nan: a gap in a line)
+    # Gaps stay None: plotly's widget serializer turns NaN into a JSON-invalid token (jupyter-client
+    # warns and future versions drop the message); None becomes null, which plotly.js reads as a gap.
+    xy = lambda values: [None if v is None else float(v) for v in values]  # noqa: E731
     text = lambda values: np.asarray(values, dtype=str)  # noqa: E731
     return {
-        "0.z": z,
+        "0.z": [[None if v != v else v for v in row] for row in z.tolist()],
         "1.x": xy(num_x), "1.y": xy(num_y), "1.text": text(num_text), "1.textfont.size": _font(lay.cell_px),
         "2.x": xy(line_x), "2.y": xy(line_y),
         "3.x": xy(mark_x), "3.y": xy(mark_y), "3.marker.size": max(4.0, round(lay.cell_px * 0.9, 1)),

@@ -2,12 +2,14 @@
 
 from .base import Explorer
 from .checkerboard import CheckerboardExplorer
+from .conv_matrix import ConvMatrixExplorer
 from .dilation import DilationExplorer
 from .receptive_field import ReceptiveFieldExplorer
 from .sliding_window import SlidingWindowExplorer
+from .transposed_conv import TransposedConvExplorer
 from .unpooling import UnpoolingExplorer
 
 __all__ = [
     "Explorer", "SlidingWindowExplorer", "ReceptiveFieldExplorer", "UnpoolingExplorer",
-    "CheckerboardExplorer", "DilationExplorer",
+    "CheckerboardExplorer", "DilationExplorer", "TransposedConvExplorer", "ConvMatrixExplorer",
 ]

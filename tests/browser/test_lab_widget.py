@@ -107,18 +107,23 @@ _RUN_STATE_JS = """
 }
 """
 
-# What the figure looks like on screen: the layout shapes as drawn (SVG attributes) and the
-# heatmap bitmaps. A repaint after a slider change alters at least one of them.
+# What the figure looks like on screen: the layout shapes and the traces' marks as drawn (SVG
+# attributes and text) and the heatmap/image bitmaps. A repaint after a slider change alters at
+# least one of them. Widgets draw with shapes (SlidingWindowExplorer) or, for speed, with traces
+# only (TransposedConvExplorer), so both count.
+_PLOT_DRAWN = ".shapelayer path, .shapelayer rect, .scatterlayer .trace, .heatmaplayer image, .imagelayer image"
 _FIGURE_FINGERPRINT_JS = """
 (root) => {
   const plot = root.querySelector('.js-plotly-plot');
   if (!plot) return null;
   const attrs = ['d', 'x', 'y', 'width', 'height', 'transform'];
-  const shapes = Array.from(plot.querySelectorAll('.shapelayer path, .shapelayer rect')).map(
-    (node) => attrs.map((a) => node.getAttribute(a)).filter((v) => v !== null).join(' '));
+  const draw = (selector) => Array.from(plot.querySelectorAll(selector)).map(
+    (node) => attrs.map((a) => node.getAttribute(a)).filter((v) => v !== null).join(' ') + (node.textContent || ''));
+  const shapes = draw('.shapelayer path, .shapelayer rect');
+  const marks = draw('.scatterlayer .trace path, .scatterlayer .trace text');
   const images = Array.from(plot.querySelectorAll('.heatmaplayer image, .imagelayer image')).map(
     (node) => node.getAttribute('href') || node.getAttribute('xlink:href') || '');
-  return {shapes, images};
+  return {shapes, marks, images};
 }
 """
 
@@ -183,6 +188,7 @@ def _fingerprint(root) -> dict | None:
         return None
     # Heatmap bitmaps are data URLs (kilobytes): compare digests, keep messages short.
     raw["images"] = [hashlib.sha1(href.encode()).hexdigest()[:12] for href in raw["images"]]
+    raw["marks"] = hashlib.sha1("\n".join(raw["marks"]).encode()).hexdigest()[:12] if raw["marks"] else ""
     return raw
 
 
@@ -229,8 +235,8 @@ def test_widget_renders_and_follows_slider(
             raise AssertionError(
                 f"{name} not visible in the widget; widget errors in outputs: {_widget_failures(page)}"
             ) from error
-    # The FigureWidget view attaches before plotly has drawn the shapes: wait for them.
-    expect(plot.locator(".shapelayer path, .shapelayer rect").first).to_be_attached(
+    # The FigureWidget view attaches before plotly has drawn: wait for shapes or trace marks.
+    expect(plot.locator(_PLOT_DRAWN).first).to_be_attached(
         timeout=WIDGET_RENDER_TIMEOUT_MS
     )
     root.scroll_into_view_if_needed()
@@ -238,7 +244,9 @@ def test_widget_renders_and_follows_slider(
     label_before = label.inner_text()
     figure_before = _fingerprint(root)
     assert label_before.strip(), "the label is empty before any interaction"
-    assert figure_before and figure_before["shapes"], f"no layout shape drawn: {figure_before}"
+    assert figure_before and (figure_before["shapes"] or figure_before["marks"] or figure_before["images"]), (
+        f"nothing drawn in the figure: {figure_before}"
+    )
     page.screenshot(path=artifact_path("before.png"))
 
     # Mouse drag (Notebook 7 swallows arrow keys on a focused slider). Drag right unless the
