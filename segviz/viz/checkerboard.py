@@ -31,6 +31,7 @@ from plotly.subplots import make_subplots
 from ..metrics import checkerboard_energy
 from ..ops import conv_transpose2d_scatter, overlap_count, resize_conv
 from ..validation import check_int
+from ._state import apply_changes
 
 __all__ = [
     "CheckerboardResult", "compute_checkerboard", "figure_checkerboard", "update_checkerboard", "unevenness",
@@ -466,32 +467,6 @@ def figure_checkerboard(r: CheckerboardResult) -> go.Figure:
     return fig
 
 
-def _get(fig: go.Figure, key: str) -> Any:
-    head, *path = key.split(".")
-    obj: Any = fig.layout if head == "layout" else fig.data[int(head)]
-    for part in path:
-        obj = obj[int(part)] if part.isdigit() else obj[part]
-    return obj
-
-
-def _set(fig: go.Figure, key: str, value: Any) -> None:
-    head, *path = key.split(".")
-    obj: Any = fig.layout if head == "layout" else fig.data[int(head)]
-    for part in path[:-1]:
-        obj = obj[int(part)] if part.isdigit() else obj[part]
-    obj[path[-1]] = value
-
-
-def _same(old: Any, new: Any) -> bool:
-    if isinstance(new, np.ndarray):
-        if not isinstance(old, np.ndarray) or old.shape != new.shape or old.dtype.kind != new.dtype.kind:
-            return False
-        return np.array_equal(old, new, equal_nan=new.dtype.kind == "f")
-    if isinstance(new, list):
-        return old is not None and len(old) == len(new) and list(old) == new
-    return old == new
-
-
 def update_checkerboard(fig: go.Figure, r: CheckerboardResult, previous: CheckerboardResult | None = None) -> None:
     """Move ``fig`` (from :func:`figure_checkerboard`) to ``r`` in place, touching only what changed.
 
@@ -502,7 +477,4 @@ def update_checkerboard(fig: go.Figure, r: CheckerboardResult, previous: Checker
             from the figure (which are slow). Without it the figure's own values are compared.
     """
     new = _state(r)
-    old = _state(previous) if previous is not None else {key: _get(fig, key) for key in new}
-    for key, value in new.items():
-        if not _same(old[key], value):
-            _set(fig, key, value)
+    apply_changes(fig, new, _state(previous) if previous is not None else None)

@@ -35,6 +35,7 @@ from plotly.subplots import make_subplots
 from ..arith import conv_output_size
 from ..ops import dilate_kernel
 from ..validation import check_choice, check_int
+from ._state import apply_changes
 
 __all__ = [
     "SCHEDULES", "DilationResult", "rates_for", "compute_dilation", "figure_dilation", "update_dilation",
@@ -355,32 +356,6 @@ def figure_dilation(r: DilationResult) -> go.Figure:
     return fig
 
 
-def _get(fig: go.Figure, key: str) -> Any:
-    head, *path = key.split(".")
-    obj: Any = fig.layout if head == "layout" else fig.data[int(head)]
-    for part in path:
-        obj = obj[int(part)] if part.isdigit() else obj[part]
-    return obj
-
-
-def _set(fig: go.Figure, key: str, value: Any) -> None:
-    head, *path = key.split(".")
-    obj: Any = fig.layout if head == "layout" else fig.data[int(head)]
-    for part in path[:-1]:
-        obj = obj[int(part)] if part.isdigit() else obj[part]
-    obj[path[-1]] = value
-
-
-def _same(old: Any, new: Any) -> bool:
-    if isinstance(new, np.ndarray):
-        if not isinstance(old, np.ndarray) or old.shape != new.shape or old.dtype.kind != new.dtype.kind:
-            return False
-        return np.array_equal(old, new, equal_nan=new.dtype.kind == "f")
-    if isinstance(new, list):
-        return old is not None and len(old) == len(new) and list(old) == new
-    return old == new
-
-
 def update_dilation(fig: go.Figure, r: DilationResult, previous: DilationResult | None = None) -> None:
     """Move ``fig`` (from :func:`figure_dilation`) to ``r`` in place, touching only what changed.
 
@@ -391,7 +366,4 @@ def update_dilation(fig: go.Figure, r: DilationResult, previous: DilationResult 
             from the figure (which are slow). Without it the figure's own values are compared.
     """
     new = _state(r)
-    old = _state(previous) if previous is not None else {key: _get(fig, key) for key in new}
-    for key, value in new.items():
-        if not _same(old[key], value):
-            _set(fig, key, value)
+    apply_changes(fig, new, _state(previous) if previous is not None else None)

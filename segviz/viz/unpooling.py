@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from ..ops import max_unpool, unpool_bed_of_nails, unpool_nearest
 from ..validation import check_choice, check_int
+from ._state import apply_changes
 
 __all__ = ["PRESETS", "UnpoolingResult", "compute_unpooling", "figure_unpooling", "update_unpooling"]
 
@@ -376,32 +377,6 @@ def figure_unpooling(r: UnpoolingResult) -> go.Figure:
     return fig
 
 
-def _get(fig: go.Figure, key: str) -> Any:
-    head, *path = key.split(".")
-    obj: Any = fig.layout if head == "layout" else fig.data[int(head)]
-    for part in path:
-        obj = obj[int(part)] if part.isdigit() else obj[part]
-    return obj
-
-
-def _set(fig: go.Figure, key: str, value: Any) -> None:
-    head, *path = key.split(".")
-    obj: Any = fig.layout if head == "layout" else fig.data[int(head)]
-    for part in path[:-1]:
-        obj = obj[int(part)] if part.isdigit() else obj[part]
-    obj[path[-1]] = value
-
-
-def _same(old: Any, new: Any) -> bool:
-    if isinstance(new, np.ndarray):
-        if not isinstance(old, np.ndarray) or old.shape != new.shape or old.dtype.kind != new.dtype.kind:
-            return False
-        return np.array_equal(old, new, equal_nan=new.dtype.kind == "f")
-    if isinstance(new, list):
-        return old is not None and len(old) == len(new) and list(old) == new
-    return old == new
-
-
 def update_unpooling(fig: go.Figure, r: UnpoolingResult, previous: UnpoolingResult | None = None) -> None:
     """Move ``fig`` (from :func:`figure_unpooling`) to ``r`` in place, touching only what changed.
 
@@ -412,7 +387,4 @@ def update_unpooling(fig: go.Figure, r: UnpoolingResult, previous: UnpoolingResu
             from the figure (which are slow). Without it the figure's own values are compared.
     """
     new = _state(r)
-    old = _state(previous) if previous is not None else {key: _get(fig, key) for key in new}
-    for key, value in new.items():
-        if not _same(old[key], value):
-            _set(fig, key, value)
+    apply_changes(fig, new, _state(previous) if previous is not None else None)
