@@ -1,9 +1,11 @@
 """Pure figure builders: result dataclass → plotly Figure. No ipywidgets here."""
 
 from .checkerboard import CheckerboardResult, compute_checkerboard, figure_checkerboard, update_checkerboard
+from .conv_matrix import ConvMatrixView, compute_conv_matrix, figure_conv_matrix, update_conv_matrix
 from .dilation import DilationResult, compute_dilation, figure_dilation, update_dilation
 from .receptive_field import ReceptiveFieldView, compute_receptive_field_view, figure_receptive_field, update_receptive_field
 from .scenes import TaskViews, compute_tasks, figure_images, figure_palette, figure_tasks
+from .transposed_conv import TransposedConvView, compute_transposed_conv, figure_transposed_conv, update_transposed_conv
 from .unpooling import UnpoolingResult, compute_unpooling, figure_unpooling, update_unpooling
 from .sliding_window import (
     SlidingWindowView,
@@ -13,6 +15,8 @@ from .sliding_window import (
 )
 
 __all__ = [
+    "ConvMatrixView", "compute_conv_matrix", "figure_conv_matrix", "update_conv_matrix",
+    "TransposedConvView", "compute_transposed_conv", "figure_transposed_conv", "update_transposed_conv",
     "CheckerboardResult", "compute_checkerboard", "figure_checkerboard", "update_checkerboard",
     "DilationResult", "compute_dilation", "figure_dilation", "update_dilation",
     "ReceptiveFieldView", "compute_receptive_field_view", "figure_receptive_field", "update_receptive_field",
