@@ -56,8 +56,11 @@ class Explorer(widgets.VBox):
         """Build the figure for a result (called once)."""
         raise NotImplementedError
 
-    def redraw(self, figure: go.FigureWidget, result: Any) -> None:  # pragma: no cover - abstract
-        """Update ``figure``'s traces and shapes in place for a new result."""
+    def redraw(self, figure: go.FigureWidget, result: Any, previous: Any) -> None:  # pragma: no cover - abstract
+        """Update ``figure`` in place from ``previous`` (the result it shows now) to ``result``.
+
+        Knowing what is on screen lets an update send only the properties that change.
+        """
         raise NotImplementedError
 
     def describe(self, result: Any) -> str:
@@ -80,7 +83,7 @@ class Explorer(widgets.VBox):
             self.message.value = f"<span style='color:#b00020'>⚠ {html.escape(str(error))}</span>"
             return
         self.message.value = ""
-        self.result = result
+        previous, self.result = self.result, result
         with self.figure.batch_update():
-            self.redraw(self.figure, result)
+            self.redraw(self.figure, result, previous)
         self.label.value = self.describe(result)

@@ -53,12 +53,10 @@ class CheckerboardExplorer(Explorer):
         return compute_checkerboard(kernel_size, stride, layers, input_size, resize)
 
     def draw(self, result):
-        self._drawn = result
         return figure_checkerboard(result)
 
-    def redraw(self, figure, result) -> None:
-        update_checkerboard(figure, result, previous=self._drawn)
-        self._drawn = result
+    def redraw(self, figure, result, previous) -> None:
+        update_checkerboard(figure, result, previous=previous)
 
     def describe(self, result) -> str:
         k, s = result.kernel_size, result.stride

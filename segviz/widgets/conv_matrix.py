@@ -97,12 +97,10 @@ class ConvMatrixExplorer(Explorer):
         return compute_conv_matrix(**values, seed=self.seed)
 
     def draw(self, result):
-        self._shown = result
         return figure_conv_matrix(result)
 
-    def redraw(self, figure, result) -> None:
-        update_conv_matrix(figure, result, previous=self._shown)  # send only what changed
-        self._shown = result
+    def redraw(self, figure, result, previous) -> None:
+        update_conv_matrix(figure, result, previous=previous)  # send only what changed
 
     def update(self) -> None:
         """Fit the step range to the number of output pixels, then recompute and update the figure."""

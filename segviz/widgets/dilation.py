@@ -66,12 +66,10 @@ class DilationExplorer(Explorer):
         return compute_dilation(kernel_size, dilation, layers, schedule, input_size)
 
     def draw(self, result):
-        self._drawn = result
         return figure_dilation(result)
 
-    def redraw(self, figure, result) -> None:
-        update_dilation(figure, result, previous=self._drawn)
-        self._drawn = result
+    def redraw(self, figure, result, previous) -> None:
+        update_dilation(figure, result, previous=previous)
 
     def describe(self, result) -> str:
         k, rf = result.kernel_size, result.receptive_field

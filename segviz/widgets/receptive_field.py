@@ -67,7 +67,6 @@ class ReceptiveFieldExplorer(Explorer):
         input_size = check_int("input_size", input_size, minimum=8, maximum=256)
         self._specs: list[tuple[int, int, int, int]] = _padded(STACK_PRESETS[preset][1])
         self._syncing = False
-        self._drawn = None  # the view the figure shows
         self._image_key: tuple[str, int] | None = None
         n = len(STACK_PRESETS[preset][1])
         style = {"description_width": "initial"}
@@ -116,7 +115,6 @@ class ReceptiveFieldExplorer(Explorer):
             widgets.HBox([c["unit_row"], c["unit_col"]]),
         ])
         super().__init__(controls, layout_controls=rows)
-        self._drawn = self.result
         self._show_source_controls()
 
     # --- the three layers ------------------------------------------------------------------------
@@ -132,13 +130,12 @@ class ReceptiveFieldExplorer(Explorer):
         self._image_key = key
         return figure_receptive_field(square_image(*key), result)
 
-    def redraw(self, figure, result) -> None:
+    def redraw(self, figure, result, previous) -> None:
         key = self._wanted_image()
         if key != self._image_key:  # a new photograph or input size: the only time it is sent
             update_receptive_field_image(figure, square_image(*key))
             self._image_key = key
-        update_receptive_field(figure, result, self._drawn)
-        self._drawn = result
+        update_receptive_field(figure, result, previous)
 
     def describe(self, result) -> str:
         text = html.escape(describe_receptive_field(result))

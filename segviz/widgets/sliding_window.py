@@ -72,7 +72,7 @@ class SlidingWindowExplorer(Explorer):
     def draw(self, result):
         return figure_sliding_window(self.image, result)
 
-    def redraw(self, figure, result) -> None:
+    def redraw(self, figure, result, previous) -> None:
         update_sliding_window(figure, result)
 
     def describe(self, result) -> str:

@@ -132,12 +132,10 @@ class TransposedConvExplorer(Explorer):
         return compute_transposed_conv(**values, seed=self.seed)
 
     def draw(self, result):
-        self._shown = result
         return figure_transposed_conv(result)
 
-    def redraw(self, figure, result) -> None:
-        update_transposed_conv(figure, result, previous=self._shown)  # send only what changed
-        self._shown = result
+    def redraw(self, figure, result, previous) -> None:
+        update_transposed_conv(figure, result, previous=previous)  # send only what changed
 
     def update(self) -> None:
         """Fit the step range to the input size, then recompute and update the figure."""

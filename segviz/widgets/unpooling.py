@@ -49,12 +49,10 @@ class UnpoolingExplorer(Explorer):
         return compute_unpooling(preset, seed, size, scale)
 
     def draw(self, result):
-        self._drawn = result
         return figure_unpooling(result)
 
-    def redraw(self, figure, result) -> None:
-        update_unpooling(figure, result, previous=self._drawn)
-        self._drawn = result
+    def redraw(self, figure, result, previous) -> None:
+        update_unpooling(figure, result, previous=previous)
 
     def describe(self, result) -> str:
         n, s = result.size, result.scale
