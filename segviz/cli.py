@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Callable, Sequence
 
 __all__ = ["main", "build_parser"]
@@ -29,8 +30,31 @@ def _add_doctor(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=doctor.execute)
 
 
+def _release(args: argparse.Namespace) -> int:
+    from .grading.labformat import write_release
+
+    for master in args.masters:
+        try:
+            out = write_release(master, args.output if len(args.masters) == 1 else None)
+        except ValueError as error:
+            print(f"segviz release: {error}", file=sys.stderr)
+            return 2
+        print(f"released {master} -> {out}")
+    return 0
+
+
+def _add_release(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "release", help="write the student version of lab masters",
+        description="Write labs/labNN_topic.ipynb from labs/source/labNN_topic.ipynb: solutions become "
+                    "stubs, hidden checks are removed, visible checks keep their expected output.")
+    parser.add_argument("masters", nargs="+", metavar="MASTER", help="labs/source/labNN_topic.ipynb")
+    parser.add_argument("-o", "--output", help="where to write (only with one master)")
+    parser.set_defaults(handler=_release)
+
+
 # One entry per command, in the order `segviz --help` lists them.
-_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_doctor]
+_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_doctor, _add_release]
 
 
 def build_parser() -> argparse.ArgumentParser:
