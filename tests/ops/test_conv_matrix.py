@@ -11,10 +11,7 @@ from hypothesis import strategies as st
 from torch.testing import assert_close
 
 from segviz.ops import conv2d_matrix, conv2d_via_matrix
-
-
-def randn(*shape: int, seed: int) -> torch.Tensor:
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+from tests.ops.cases import randn
 
 
 def seed_kernel() -> torch.Tensor:

@@ -10,13 +10,10 @@ from hypothesis import strategies as st
 from torch.testing import assert_close
 
 from segviz.ops import MaxUnpool, max_unpool
+from tests.ops.cases import randn
 
 # The oracle is non-deterministic on CUDA only; PyTorch warns about it once deterministic mode is on.
 pytestmark = pytest.mark.filterwarnings("ignore:max_unpooling2d_forward_out does not have a deterministic")
-
-
-def randn(*shape: int, seed: int) -> torch.Tensor:
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
 
 
 @st.composite

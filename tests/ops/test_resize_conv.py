@@ -10,10 +10,7 @@ import torch.nn.functional as F
 from torch.testing import assert_close
 
 from segviz.ops import ResizeConv, overlap_count, resize_conv
-
-
-def randn(*shape: int, seed: int) -> torch.Tensor:
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+from tests.ops.cases import randn
 
 
 def test_smoke():
