@@ -6,6 +6,8 @@ figure builder that draws a result once, and this thin shell, which owns the con
 ``batch_update()`` (one message to the browser, never a rebuilt figure). An invalid combination
 of controls does not raise inside the callback, where the learner would never see it: the
 message line says what is wrong and what would work, and the figure keeps the last valid state.
+A valid result may carry a teaching ``note`` (e.g. "kernel < stride leaves gaps"); the message
+line shows it while the figure updates.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class Explorer(widgets.VBox):
         self.result = self.compute(**self.values())
         self.figure: go.FigureWidget = go.FigureWidget(self.draw(self.result))
         self.label.value = self.describe(self.result)
+        self.message.value = self._note(self.result)
         box = layout_controls or widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
         super().__init__([box, self.label, self.message, self.figure])
         self.add_class("segviz-widget")
@@ -68,6 +71,12 @@ class Explorer(widgets.VBox):
         return ""
 
     # --- machinery ----------------------------------------------------------------------------
+    @staticmethod
+    def _note(result: Any) -> str:
+        """A result's teaching note (``result.note``: valid, but worth a remark), as message HTML."""
+        note = getattr(result, "note", "")
+        return f"<span style='color:#7a4f00'>ℹ {html.escape(note)}</span>" if note else ""
+
     def values(self) -> dict[str, Any]:
         """Current control values, by name."""
         return {name: control.value for name, control in self.controls.items()}
@@ -82,7 +91,7 @@ class Explorer(widgets.VBox):
         except ValueError as error:
             self.message.value = f"<span style='color:#b00020'>⚠ {html.escape(str(error))}</span>"
             return
-        self.message.value = ""
+        self.message.value = self._note(result)
         previous, self.result = self.result, result
         with self.figure.batch_update():
             self.redraw(self.figure, result, previous)

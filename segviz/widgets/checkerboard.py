@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 
 import ipywidgets as widgets
 import numpy as np
@@ -47,7 +46,6 @@ class CheckerboardExplorer(Explorer):
             "resize": widgets.Checkbox(value=resize, description="resize, then convolve", indent=False),
         }
         super().__init__(controls)
-        self._show_note()
 
     def compute(self, kernel_size: int, stride: int, layers: int, input_size: int, resize: bool):
         return compute_checkerboard(kernel_size, stride, layers, input_size, resize)
@@ -85,11 +83,3 @@ class CheckerboardExplorer(Explorer):
         else:
             tail = " Right: the strided conv's gradient still shows the transposed conv's pattern."
         return head + stack + tail
-
-    def update(self) -> None:
-        super().update()
-        self._show_note()
-
-    def _show_note(self) -> None:
-        if not self.message.value and self.result.note:
-            self.message.value = f"<span style='color:#7a4f00'>ℹ {html.escape(self.result.note)}</span>"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 
 import ipywidgets as widgets
 
@@ -60,7 +59,6 @@ class DilationExplorer(Explorer):
                                             description="input size", style=style),
         }
         super().__init__(controls)
-        self._show_note()
 
     def compute(self, kernel_size: int, dilation: int, layers: int, schedule: str, input_size: int):
         return compute_dilation(kernel_size, dilation, layers, schedule, input_size)
@@ -83,11 +81,3 @@ class DilationExplorer(Explorer):
             f"(<b>{result.coverage:.0%}</b>). A {result.input_size}×{result.input_size} input gives a "
             f"{result.output_size}×{result.output_size} output."
         )
-
-    def update(self) -> None:
-        super().update()
-        self._show_note()
-
-    def _show_note(self) -> None:
-        if not self.message.value and self.result.note:
-            self.message.value = f"<span style='color:#7a4f00'>ℹ {html.escape(self.result.note)}</span>"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import ipywidgets as widgets
@@ -43,7 +42,6 @@ class UnpoolingExplorer(Explorer):
         }
         self._syncing = False
         super().__init__(controls)
-        self._show_note()
 
     def compute(self, preset: str, seed: int, size: int, scale: int):
         return compute_unpooling(preset, seed, size, scale)
@@ -81,11 +79,3 @@ class UnpoolingExplorer(Explorer):
         finally:
             self._syncing = False
         self.update()
-
-    def update(self) -> None:
-        super().update()
-        self._show_note()
-
-    def _show_note(self) -> None:
-        if not self.message.value and self.result.note:
-            self.message.value = f"<span style='color:#7a4f00'>ℹ {html.escape(self.result.note)}</span>"
