@@ -11,23 +11,7 @@ import torch.nn.functional as F
 
 from segviz.viz.conv_matrix import compute_conv_matrix, conv_matrix_state
 from segviz.widgets.conv_matrix import ConvMatrixExplorer
-
-
-def set_controls(widget, **values):
-    for name, value in values.items():
-        widget.controls[name].value = value
-
-
-def figure_state(widget) -> dict:
-    """What the widget's figure holds for every key the viz module writes."""
-    fig = widget.figure.to_dict()
-    state = {}
-    for (index, path), _ in conv_matrix_state(widget.result).items():
-        node = fig["layout"] if index is None else fig["data"][index]
-        for part in path.replace("]", "").replace("[", ".").split("."):
-            node = node[int(part)] if part.isdigit() else node[part]
-        state[(index, path)] = node.tolist() if hasattr(node, "tolist") else node
-    return state
+from tests.widgets.helpers import figure_state, set_controls
 
 
 @pytest.fixture
@@ -46,7 +30,7 @@ def test_figure_follows_the_controls(explorer, values):
     set_controls(explorer, **values)
     expected = compute_conv_matrix(**values)
     assert explorer.message.value == "" and explorer.result.step == values["step"]
-    assert figure_state(explorer) == conv_matrix_state(expected)
+    assert figure_state(explorer, conv_matrix_state) == conv_matrix_state(expected)
     # the numbers equal F.conv2d's, and the highlighted row of W times vec(x) is the highlighted pixel
     x = torch.tensor(expected.x, dtype=torch.float64)[None, None]
     w = torch.tensor(expected.kernel, dtype=torch.float64)[None, None]
@@ -82,10 +66,10 @@ def test_label_names_the_shapes_and_the_dot_product(explorer):
 
 def test_invalid_combination_shows_the_core_message_and_keeps_the_figure(explorer):
     set_controls(explorer, step=2)
-    before, figure = explorer.result, figure_state(explorer)
+    before, figure = explorer.result, figure_state(explorer, conv_matrix_state)
     set_controls(explorer, input_size=2)  # a 3×3 kernel does not fit a 2×2 input
     assert "input 2x2 with padding (0, 0) is smaller than the kernel's span 3x3" in html.unescape(explorer.message.value)
-    assert explorer.result is before and figure_state(explorer) == figure
+    assert explorer.result is before and figure_state(explorer, conv_matrix_state) == figure
     set_controls(explorer, padding=1)
     assert explorer.message.value == "" and explorer.result.input_shape == (2, 2)
     assert explorer.controls["step"].max == 3

@@ -9,29 +9,13 @@ import torch.nn.functional as F
 
 from segviz.viz.transposed_conv import compute_transposed_conv, transposed_conv_state
 from segviz.widgets.transposed_conv import TransposedConvExplorer
+from tests.widgets.helpers import figure_state, set_controls
 
 LAYER = ("input_size", "kernel_size", "stride", "padding", "output_padding", "dilation")
 
 
-def set_controls(widget, **values):
-    for name, value in values.items():
-        widget.controls[name].value = value
-
-
-def figure_state(widget) -> dict:
-    """What the widget's figure holds for every key the viz module writes."""
-    fig = widget.figure.to_dict()
-    state = {}
-    for (index, path), _ in transposed_conv_state(widget.result).items():
-        node = fig["layout"] if index is None else fig["data"][index]
-        for part in path.replace("]", "").replace("[", ".").split("."):
-            node = node[int(part)] if part.isdigit() else node[part]
-        state[(index, path)] = node.tolist() if hasattr(node, "tolist") else node
-    return state
-
-
 def assert_figure_shows(widget, view):
-    assert figure_state(widget) == transposed_conv_state(view)
+    assert figure_state(widget, transposed_conv_state) == transposed_conv_state(view)
 
 
 def oracle(view) -> np.ndarray:
@@ -89,12 +73,12 @@ def test_label_works_out_the_output_size(explorer):
 ])
 def test_invalid_combination_shows_the_core_message_and_keeps_the_figure(explorer, values, message):
     set_controls(explorer, step=2)
-    before_result, before_figure = explorer.result, figure_state(explorer)
+    before_result, before_figure = explorer.result, figure_state(explorer, transposed_conv_state)
     set_controls(explorer, **values)
     assert message in explorer.message.value and "⚠" in explorer.message.value
-    assert explorer.result is before_result and figure_state(explorer) == before_figure
+    assert explorer.result is before_result and figure_state(explorer, transposed_conv_state) == before_figure
     explorer.controls["step"].value = 1  # still invalid: still the old figure
-    assert explorer.result is before_result and figure_state(explorer) == before_figure
+    assert explorer.result is before_result and figure_state(explorer, transposed_conv_state) == before_figure
     set_controls(explorer, output_padding=0, stride=2, padding=1)  # valid again
     assert explorer.message.value == "" and explorer.result.step == 1
     assert_figure_shows(explorer, compute_transposed_conv(2, 3, 2, 1, 0, 1, step=1))
