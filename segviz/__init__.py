@@ -45,7 +45,18 @@ _register("segviz.ops", [
     "conv_transpose2d_as_conv", "overlap_count", "unpool_nearest", "UnpoolNearest", "unpool_bed_of_nails",
     "UnpoolBedOfNails", "max_unpool", "MaxUnpool", "bilinear_kernel", "dilate_kernel", "resize_conv", "ResizeConv",
 ])
-_register("segviz.metrics", ["checkerboard_energy"])
+_register("segviz.metrics", [
+    "checkerboard_energy", "confusion_matrix", "segmentation_scores", "per_class_iou", "per_class_accuracy",
+    "trimap_mask", "boundary_accuracy",
+])
+_register("segviz.losses", [
+    "cross_entropy", "CrossEntropy", "class_counts", "class_weights", "bootstrapped_cross_entropy",
+    "BootstrappedCrossEntropy", "pixel_losses",
+])
+_register("segviz.models", [
+    "FCN", "FCN32s", "FCN16s", "FCN8s", "UNet", "unet_output_size", "unet_valid_sizes", "SegNet", "DeconvNet",
+    "ASPP", "DeepLabV3",
+])
 _register("segviz.viz", [
     "compute_tasks", "figure_tasks", "figure_palette", "figure_images",
     "compute_sliding_window", "figure_sliding_window",

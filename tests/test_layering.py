@@ -9,7 +9,8 @@ import pytest
 
 import segviz
 
-CORE = ["segviz", "segviz.utils", "segviz.validation", "segviz.arith", "segviz.data"]
+CORE = ["segviz", "segviz.utils", "segviz.validation", "segviz.arith", "segviz.data", "segviz.ops", "segviz.metrics",
+        "segviz.losses", "segviz.models", "segviz.grading"]
 
 
 def _loaded_after(imports: list[str]) -> set[str]:
