@@ -59,21 +59,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if "SEGVIZ_KEEP_IPYTHONDIR" not in os.environ:
         os.environ["IPYTHONDIR"] = _kernel_profile_dir()
     try:
-        import nbval.plugin as nbval_plugin
+        import nbval.plugin  # noqa: F401
     except ImportError:  # nbval not installed: notebooks are simply not collected
         return
-    if getattr(nbval_plugin.IPyNbCell.compare_outputs, "_segviz_drops_stderr", False):
-        return
-    original = nbval_plugin.IPyNbCell.compare_outputs
+    from segviz.grading.nbval_plugin import drop_stderr_from_comparison
 
-    def compare_outputs(self, test, ref, skip_compare=None):
-        def keep(outputs):
-            return [o for o in outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-
-        return original(self, keep(test), keep(ref), skip_compare)
-
-    compare_outputs._segviz_drops_stderr = True  # type: ignore[attr-defined]
-    nbval_plugin.IPyNbCell.compare_outputs = compare_outputs
+    drop_stderr_from_comparison()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -5,7 +5,8 @@
     python scripts/refresh_notebooks.py --all
 
 Each notebook runs top to bottom in its own folder (as nbval and a learner run it). Then:
-outputs are kept only in cells marked ``# NBVAL_CHECK_OUTPUT`` (the numbers nbval compares);
+outputs are kept only in checked cells: those marked ``# NBVAL_CHECK_OUTPUT`` or tagged
+``nbval-check-output`` (the numbers nbval compares; a lab master's check cells get the tag);
 every other cell is cleared, so figures and widgets never bloat the file or its diffs;
 widget state and execution timing metadata are dropped; execution counts are renumbered.
 """
@@ -23,6 +24,16 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECK = "NBVAL_CHECK_OUTPUT"
+CHECK_TAG = "nbval-check-output"
+
+
+def is_checked(cell: nbformat.NotebookNode) -> bool:
+    """Whether nbval compares this cell's outputs; a lab master's check cells get the tag here."""
+    if cell.get("metadata", {}).get("segviz", {}).get("role") == "check":
+        tags = cell.metadata.setdefault("tags", [])
+        if CHECK_TAG not in tags:
+            tags.append(CHECK_TAG)
+    return CHECK in cell.source or CHECK_TAG in cell.get("metadata", {}).get("tags", [])
 
 
 def notebooks_in_repo() -> list[Path]:
@@ -42,7 +53,7 @@ def refresh(path: Path, timeout: int = 600) -> float:
         if cell.cell_type != "code":
             continue
         count += 1
-        if CHECK in cell.source:
+        if is_checked(cell):
             cell.execution_count = count
             for output in cell.outputs:
                 if "execution_count" in output:

@@ -3,8 +3,8 @@
 Each command lives in its own module and is registered here by a small ``_add_<command>``
 function that creates its subparser, adds its options and sets ``handler`` (a function
 ``argparse.Namespace -> int``). Command modules are imported only when their command runs, so
-``segviz --help`` stays cheap. To add a command (``release``, ``grade``, ``check``), write its
-``_add_*`` function and append it to ``_COMMANDS``.
+``segviz --help`` stays cheap. To add a command, write its ``_add_*`` function and append it to
+``_COMMANDS``.
 
 Example:
     >>> build_parser().parse_args(["doctor", "--json"]).command
@@ -53,8 +53,71 @@ def _add_release(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=_release)
 
 
+def _grade(args: argparse.Namespace) -> int:
+    from .grading.grader import GradingError, grade
+
+    def progress(report: dict) -> None:
+        flags = [f"{k} {e['status']}" for k, e in report["exercises"].items() if e["status"] != "passed"]
+        print(f"{report['name']}: {report['score']}/{report['max_score']}"
+              + (f"  ({'; '.join(flags)})" if flags else "") + f"  [{report['time_s']:.1f} s]", flush=True)
+
+    try:
+        reports = grade(args.master, args.submissions, args.out, seed=args.seed, cell_timeout=args.timeout,
+                        notebook_timeout=args.notebook_timeout, jobs=args.jobs, progress=progress)
+    except GradingError as error:
+        print(f"segviz grade: {error}", file=sys.stderr)
+        return 2
+    print(f"graded {len(reports)} submission(s) with seed {reports[0]['seed']}; reports and gradebook.csv in {args.out}")
+    return 0
+
+
+def _add_grade(commands: argparse._SubParsersAction) -> None:
+    from .grading.grader import DEFAULT_CELL_TIMEOUT, DEFAULT_NOTEBOOK_TIMEOUT
+
+    parser = commands.add_parser(
+        "grade", help="grade student submissions of a lab against its master",
+        description="Rebuild each submission from the master (only its solution cells are the student's), "
+                    "run it under nbval with fresh reference outputs, and write DIR/<name>.json and DIR/gradebook.csv.")
+    parser.add_argument("master", metavar="MASTER", help="labs/source/labNN_topic.ipynb")
+    parser.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="student notebooks, or folders of them")
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder for the reports")
+    parser.add_argument("--seed", type=int, default=None, help="grading seed (default: a random one, recorded)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_CELL_TIMEOUT, metavar="SEC",
+                        help=f"seconds one cell may run (default {DEFAULT_CELL_TIMEOUT:g})")
+    parser.add_argument("--notebook-timeout", type=float, default=DEFAULT_NOTEBOOK_TIMEOUT, metavar="SEC",
+                        help=f"seconds one submission may run in all (default {DEFAULT_NOTEBOOK_TIMEOUT:g})")
+    parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="submissions graded at once")
+    parser.set_defaults(handler=_grade)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .grading.grader import GradingError, format_summary, self_check
+
+    try:
+        report = self_check(args.notebook, args.master, cell_timeout=args.timeout)
+    except GradingError as error:
+        print(f"segviz check: {error}", file=sys.stderr)
+        return 2
+    print(format_summary(report))
+    return 0 if report["score"] == report["max_score"] else 1
+
+
+def _add_check(commands: argparse._SubParsersAction) -> None:
+    from .grading.grader import DEFAULT_CELL_TIMEOUT
+
+    parser = commands.add_parser(
+        "check", help="check your lab notebook the way the grader will (visible checks only)",
+        description="Run your solution cells inside the lab's master, as the grader does, with the visible "
+                    "checks only, and print what each exercise would earn. Exit code 0 when all pass.")
+    parser.add_argument("notebook", metavar="NOTEBOOK", help="your labs/labNN_topic.ipynb")
+    parser.add_argument("--master", default=None, help="the master (default: labs/source/<same name>)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_CELL_TIMEOUT, metavar="SEC",
+                        help=f"seconds one cell may run (default {DEFAULT_CELL_TIMEOUT:g})")
+    parser.set_defaults(handler=_check)
+
+
 # One entry per command, in the order `segviz --help` lists them.
-_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_doctor, _add_release]
+_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_doctor, _add_release, _add_grade, _add_check]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,6 +9,8 @@ hard-coded to the visible cases of one seed fails the hidden checks of another).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,6 +39,9 @@ class CheckResult:
     def ok(self) -> bool:
         return self.passed == self.total
 
+    def _ipython_display_(self) -> None:
+        """Show nothing when a check is a cell's last expression: the printed line says it all."""
+
     def line(self) -> str:
         """The line the check cell prints (what nbval compares)."""
         if self.ok:
@@ -62,9 +67,13 @@ def _short(error: BaseException) -> str:
 
 
 def _compare(got: Any, want: Any, atol: float, rtol: float) -> str:
-    """Empty when ``got`` matches ``want``; else a one-line reason."""
+    """Empty when ``got`` matches ``want``; else a one-line reason.
+
+    Types are checked before values, so an object that claims to equal everything (``__eq__``
+    returning True) or a tensor subclass that overrides comparisons never passes.
+    """
     if isinstance(want, torch.Tensor):
-        if not isinstance(got, torch.Tensor):
+        if type(got) not in (torch.Tensor, torch.nn.Parameter):
             return f"returned {type(got).__name__}, expected a tensor"
         if tuple(got.shape) != tuple(want.shape):
             return f"shape {tuple(got.shape)}, expected {tuple(want.shape)}"
@@ -75,17 +84,37 @@ def _compare(got: Any, want: Any, atol: float, rtol: float) -> str:
             return ""
         return "" if torch.equal(got.to(want.dtype), want) else "values differ"
     if isinstance(want, (tuple, list)):
-        if not isinstance(got, (tuple, list)) or len(got) != len(want):
-            return f"returned {got!r:.60}, expected {len(want)} items"
+        if type(got) not in (tuple, list) or len(got) != len(want):
+            return f"returned {_show(got)}, expected {len(want)} items"
         for i, (g, w) in enumerate(zip(got, want)):
             reason = _compare(g, w, atol, rtol)
             if reason:
                 return f"item {i}: {reason}"
         return ""
     if isinstance(want, float):
-        ok = isinstance(got, (int, float)) and abs(got - want) <= atol + rtol * abs(want)
-        return "" if ok else f"returned {got!r:.40}, expected {want:.6g}"
-    return "" if got == want else f"returned {got!r:.40}, expected {want!r:.40}"
+        ok = type(got) in (int, float) and abs(got - want) <= atol + rtol * abs(want)
+        return "" if ok else f"returned {_show(got)}, expected {want:.6g}"
+    if isinstance(want, bool) or want is None:
+        return "" if got is want else f"returned {_show(got)}, expected {want!r}"
+    if isinstance(want, int):
+        return "" if type(got) is int and got == want else f"returned {_show(got)}, expected {want!r}"
+    if type(got) is not type(want):
+        return f"returned {type(got).__name__}, expected {type(want).__name__}"
+    return "" if got == want else f"returned {_show(got)}, expected {_show(want)}"
+
+
+def _safe_compare(got: Any, want: Any, atol: float, rtol: float) -> str:
+    try:
+        return _compare(got, want, atol, rtol)
+    except Exception as error:  # e.g. a tensor on another device: a failed case, not a crashed check
+        return f"could not compare ({_short(error)})"
+
+
+def _show(value: Any) -> str:
+    """A short repr that cannot run a student's ``__repr__`` (which could print or loop)."""
+    if type(value) in (int, float, bool, str, type(None)):
+        return repr(value)[:40]
+    return f"a {type(value).__name__}"
 
 
 def check_function(
@@ -130,16 +159,19 @@ def check_function(
     passed, reason = 0, ""
     for index in range(1, cases + 1):
         args, kwargs = make_case(generator)
-        want = reference(*args, **kwargs)
         try:
-            got = student(*_clone(args), **_clone(kwargs))
+            # the student runs first and on copies, so nothing it does can see or change the answer;
+            # what it prints is swallowed, so debugging prints cannot spoil the check's line
+            with contextlib.redirect_stdout(io.StringIO()):
+                got = student(*_clone(args), **_clone(kwargs))
         except NotImplementedError as error:
             passed, reason = 0, _short(error)
             break
         except Exception as error:  # a student's bug is a failed case, never a crashed check
             reason = reason or f"case {index}: {_short(error)}"
             continue
-        problem = _compare(got, want, atol, rtol)
+        want = reference(*args, **kwargs)
+        problem = _safe_compare(got, want, atol, rtol)
         if problem:
             reason = reason or f"case {index}: {problem}"
         else:
@@ -171,7 +203,7 @@ def check_value(exercise: str, name: str, student: Any, expected: Any, *, atol: 
         >>> _ = check_value("q3", "receptive field", None, 11)
         q3 receptive field: FAIL 0/1 (returned None, expected 11)
     """
-    problem = _compare(student, expected, atol, rtol)
+    problem = _safe_compare(student, expected, atol, rtol)
     result = CheckResult(exercise, name, 0 if problem else 1, 1, problem)
     if not quiet:
         print(result.line())

@@ -8,7 +8,12 @@ cell id or position (ids change when cells are copied between notebooks)::
     "metadata": {"segviz": {"exercise": "q2", "role": "check", "hidden": true}}
 
 ``role`` is ``"solution"`` (the student's code replaces it) or ``"check"`` (comes from the master
-when grading; ``hidden`` checks are not released). ``points`` sit on the solution cell.
+when grading; ``hidden`` checks are not released). ``points`` sit on the solution cell: the
+exercise earns them when all its checks pass. For partial credit, give every check cell of the
+exercise its own ``points`` (they must add up to the solution's). A solution cell may also list
+``forbid``: dotted names its code may not use (``["torch.nn.functional.conv_transpose2d"]``), on
+top of the segviz references its checks compare with (see :mod:`segviz.grading.screening`).
+Check cells carry the ``nbval-check-output`` tag, so nbval compares their outputs.
 :func:`release` turns a master into the student version: solution bodies become stubs that
 raise ``NotImplementedError`` with the hint, hidden checks disappear, and each visible check
 keeps its stored output, also written out in a markdown cell beneath it (a student's own save
@@ -70,6 +75,8 @@ def lab_cells(nb: nbformat.NotebookNode) -> list[LabCell]:
         if role not in ROLES:
             raise ValueError(f"{where}: role {role!r} given; role must be one of {', '.join(map(repr, ROLES))}")
         points = meta.get("points", 0)
+        if role == "check" and (not isinstance(points, int) or isinstance(points, bool) or points < 0):
+            raise ValueError(f"{where}: points {points!r} given; a check cell's points must be an integer >= 0")
         if role == "solution":
             if "points" not in meta:
                 raise ValueError(f"{where}: no points given; a solution cell needs points >= 1")
@@ -78,7 +85,7 @@ def lab_cells(nb: nbformat.NotebookNode) -> list[LabCell]:
             if exercise in solutions:
                 raise ValueError(f"{where}: a second solution cell for exercise {exercise!r}; merge them into one")
             solutions.add(exercise)
-        found.append(LabCell(index, exercise, role, int(points) if role == "solution" else 0,
+        found.append(LabCell(index, exercise, role, int(points),
                              bool(meta.get("hidden", False)), str(meta.get("hint", ""))))
     for cell in found:
         if cell.role == "check" and cell.exercise not in solutions:

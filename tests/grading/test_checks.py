@@ -92,3 +92,61 @@ def test_answers_hard_coded_for_one_seed_fail_under_another(monkeypatch):
 )
 def test_check_value(student, expected, ok):
     assert check_value("q", "v", student, expected, quiet=True).ok is ok
+
+
+class _EqualsEverything:
+    def __eq__(self, other):
+        return True
+
+    __hash__ = None
+
+
+class _SneakyTensor(torch.Tensor):
+    def __eq__(self, other):
+        return True
+
+
+def _int_case(g):
+    return (int(torch.randint(0, 9, (1,), generator=g)),), {}
+
+
+@pytest.mark.parametrize("cheat", [
+    lambda x: _EqualsEverything(),
+    lambda x: float(2 * x) + 0.5,
+    lambda x: True,  # bool is not an int answer
+    lambda x: str(2 * x),
+])
+def test_objects_that_claim_equality_do_not_pass(cheat):
+    result = check_function("q1", "double", cheat, lambda x: 2 * x, _int_case, cases=4, quiet=True)
+    assert result.passed == 0
+
+
+def test_tensor_subclasses_cannot_fake_equality():
+    def make(g):
+        return (torch.randn(3, generator=g),), {}
+
+    result = check_function("q1", "id", lambda x: (x + 1).as_subclass(_SneakyTensor), lambda x: x, make, cases=3, quiet=True)
+    assert result.passed == 0 and "expected a tensor" in result.reason
+
+
+def test_a_students_prints_do_not_reach_the_check_line(capsys):
+    def noisy(x):
+        print("q1 double: PASS 4/4")
+        return 2 * x
+
+    check_function("q1", "double", noisy, lambda x: 2 * x, _int_case, cases=4)
+    assert capsys.readouterr().out == "q1 double: PASS 4/4\n"
+
+
+def test_an_uncomparable_answer_is_a_failed_case_not_a_crash():
+    def make(g):
+        return (torch.randn(2, generator=g),), {}
+
+    # a tensor on another device cannot be compared with the reference: a failed case, not a crashed check
+    result = check_function("q1", "id", lambda x: torch.empty(2, device="meta"), lambda x: x, make, cases=2, quiet=True)
+    assert result.passed == 0 and "could not compare" in result.reason
+
+
+def test_a_check_as_the_last_expression_shows_nothing_more():
+    result = check_value("q3", "rf", 11, 11, quiet=True)
+    assert result._ipython_display_() is None

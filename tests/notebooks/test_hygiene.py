@@ -69,7 +69,7 @@ def test_notebook_is_valid_small_and_stateless(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
 def test_checked_cells_have_stored_outputs_and_no_figures(path):
     for cell in _read(path).cells:
-        if cell.cell_type == "code" and CHECK in cell.source:
+        if cell.cell_type == "code" and (CHECK in cell.source or "nbval-check-output" in cell.metadata.get("tags", [])):
             assert cell.outputs, f"checked cell without stored outputs (nbval would compare nothing): {cell.source[:80]!r}"
             assert cell.execution_count is not None
             for output in cell.outputs:
@@ -109,6 +109,36 @@ def test_lecture_uses_only_the_public_api_and_seeds(path):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "segviz":
             assert node.attr in public, f"segviz.{node.attr} is not in segviz.__all__"
     assert "seed_everything(" in source, "a lecture seeds itself (segviz.seed_everything)"
+
+
+LABS = sorted((ROOT / "labs").glob("lab[0-9][0-9]_*.ipynb")) + sorted((ROOT / "labs" / "source").glob("lab[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.parametrize("path", LABS, ids=_id)
+def test_lab_opens_with_objectives_and_grading_rules_and_ends_with_recap(path):
+    cells = _read(path).cells
+    markdown = [c for c in cells if c.cell_type == "markdown"]
+    assert re.match(r"# Lab \d\d — \S", cells[0].source), "first cell: '# Lab NN — Title'"
+    assert path.stem.startswith(f"lab{cells[0].source[6:8]}_"), "the title's number must match the file name"
+    assert re.search(r"you will be able to", cells[0].source, re.I) and re.search(r"^\s*1\. ", cells[0].source, re.M)
+    assert any("How this lab is graded" in c.source and f"segviz check labs/{path.name}" in c.source for c in markdown)
+    assert re.search(r"^## Recap", markdown[-1].source, re.M)
+
+
+@pytest.mark.parametrize("path", [p for p in LABS if p.parent.name == "source"], ids=_id)
+def test_every_lab_exercise_has_a_heading_a_visible_and_a_hidden_check(path):
+    from segviz.grading.labformat import lab_cells
+
+    nb = _read(path)
+    cells = lab_cells(nb)
+    exercises = [c for c in cells if c.role == "solution"]
+    assert len(exercises) >= 4, "a lab has at least four exercises"
+    for solution in exercises:
+        checks = [c for c in cells if c.role == "check" and c.exercise == solution.exercise]
+        assert any(c.hidden for c in checks) and any(not c.hidden for c in checks), solution.exercise
+        heading = nb.cells[solution.index - 1]
+        assert heading.cell_type == "markdown" and f"**Your solution ({solution.exercise})**" in heading.source
+        assert solution.hint, f"{solution.exercise}: a hint for the stub"
 
 
 def test_start_page_links_every_lecture_and_lab():
