@@ -26,7 +26,6 @@ Without ``--segviz-results`` the plugin does nothing.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import time
 from queue import Empty
