@@ -22,6 +22,9 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from segviz.grading.labformat import without_stderr  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 CHECK = "NBVAL_CHECK_OUTPUT"
 CHECK_TAG = "nbval-check-output"
@@ -58,7 +61,7 @@ def refresh(path: Path, timeout: int = 600) -> float:
             for output in cell.outputs:
                 if "execution_count" in output:
                     output["execution_count"] = count
-            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            cell.outputs = without_stderr(cell.outputs)
         else:
             cell.outputs = []
             cell.execution_count = None

@@ -56,7 +56,7 @@ from typing import Any
 import nbformat
 
 from .checks import SEED_VARIABLE
-from .labformat import KEY, LabCell, lab_cells, stub_source
+from .labformat import KEY, LabCell, lab_cells, stream_text, stub_source, write_text_atomic
 from .screening import Finding, imported_names, resolve, screen_solution, segviz_references
 
 __all__ = [
@@ -177,10 +177,6 @@ def _environment(seed: int | None, ipython_dir: str) -> dict[str, str]:
     return env
 
 
-def _stdout(outputs: Sequence[Any]) -> str:
-    return "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stdout")
-
-
 def execute_master(master: Master, seed: int | None, *, cell_timeout: float = DEFAULT_CELL_TIMEOUT) -> tuple[nbformat.NotebookNode, float]:
     """Execute the master under ``seed``; returns the executed notebook and the seconds it took.
 
@@ -207,7 +203,7 @@ def execute_master(master: Master, seed: int | None, *, cell_timeout: float = DE
         elapsed = time.perf_counter() - start
     for exercise in master.exercises.values():
         for check in exercise.checks:
-            text = _stdout(nb.cells[check.index].outputs)
+            text = stream_text(nb.cells[check.index].outputs)
             if _FAILED_LINE.search(text):
                 raise GradingError(f"the master {master.path.name} fails its own check of {exercise.id!r} "
                                    f"under seed {seed}: {text.strip()}")
@@ -268,7 +264,6 @@ def rebuild(master: Master, reference: nbformat.NotebookNode, solutions: dict[st
             tags = [t for t in cell.metadata.get("tags", []) if t != CHECK_TAG]
             if lab is not None and lab.role == "check":
                 tags.append(CHECK_TAG)
-                cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
             if tags:
                 cell.metadata["tags"] = tags
             else:
@@ -489,7 +484,7 @@ def _score(master: Master, plan: Plan, run: Run | None, reference: nbformat.Note
             if event and event["kind"] in ("died", "timeout"):
                 report["solution"]["message"] = event.get("message", "")
             continue
-        expected = _stdout(reference.cells[position].outputs) if position < len(reference.cells) else ""
+        expected = stream_text(reference.cells[position].outputs) if position < len(reference.cells) else ""
         entry = _check_entry(number, hidden, event, expected)
         entry["points"] = points
         report["checks"].append(entry)
@@ -575,12 +570,6 @@ def grade_submission(master: Master, reference: nbformat.NotebookNode, submissio
     }
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def write_gradebook(path: Path, reports: Sequence[dict[str, Any]], exercises: Sequence[str]) -> None:
     """Write ``gradebook.csv`` (one row per submission); rows of earlier runs for other names are kept."""
     header = ["submission", *exercises, "total", "max", "seed"]
@@ -598,7 +587,7 @@ def write_gradebook(path: Path, reports: Sequence[dict[str, Any]], exercises: Se
     writer.writerow(header)
     for name in sorted(rows):
         writer.writerow(rows[name])
-    _write_atomic(path, buffer.getvalue())
+    write_text_atomic(path, buffer.getvalue())
 
 
 def _expand(submissions: Sequence[Path | str]) -> list[Path]:
@@ -663,7 +652,7 @@ def grade(master_path: Path | str, submissions: Sequence[Path | str], out_dir: P
         path, name = pair
         report = grade_submission(master, reference, path, seed=seed, name=name, cell_timeout=cell_timeout,
                                   notebook_timeout=notebook_timeout)
-        _write_atomic(out / f"{name}.json", json.dumps(report, indent=1) + "\n")
+        write_text_atomic(out / f"{name}.json", json.dumps(report, indent=1) + "\n")
         if progress is not None:
             progress(report)
         return report
@@ -700,7 +689,7 @@ def self_check(student_path: Path | str, master_path: Path | str | None = None, 
     master = load_master(master_path if master_path is not None else master_for(student_path))
     for exercise in master.exercises.values():
         for check in exercise.checks:
-            if not check.hidden and not _stdout(master.nb.cells[check.index].outputs):
+            if not check.hidden and not stream_text(master.nb.cells[check.index].outputs):
                 raise GradingError(f"the master {master.path.name} has no stored output for the visible check of "
                                    f"{exercise.id!r}; run scripts/refresh_notebooks.py on it")
     return grade_submission(master, master.nb, student_path, seed=None, cell_timeout=cell_timeout,

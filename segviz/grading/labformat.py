@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,8 +137,32 @@ def stub_source(source: str, hint: str = "") -> str:
     return "\n".join(parts) + "\n"
 
 
+def stream_text(outputs: Any, name: str = "stdout") -> str:
+    """What a cell's outputs wrote to one stream (``"stdout"`` or ``"stderr"``), joined.
+
+    Example:
+        >>> stream_text([{"output_type": "stream", "name": "stdout", "text": "q1 f: PASS 1/1\\n"},
+        ...              {"output_type": "stream", "name": "stderr", "text": "a warning\\n"}])
+        'q1 f: PASS 1/1\\n'
+    """
+    return "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream" and o.get("name") == name)
+
+
+def without_stderr(outputs: Any) -> list[Any]:
+    """The outputs minus stderr streams (warnings never decide whether a checked cell passes)."""
+    return [o for o in outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: a reader never sees half a file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def _expected_markdown(cell: Any, exercise: str) -> nbformat.NotebookNode:
-    text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stdout")
+    text = stream_text(cell.get("outputs", []))
     block = text.rstrip("\n") or "(no output)"
     md = nbformat.v4.new_markdown_cell(f"Expected output of the check above when exercise `{exercise}` is right:\n\n```\n{block}\n```")
     md.metadata[KEY] = {"exercise": exercise, "role": "expected"}
@@ -191,7 +216,6 @@ def write_release(master_path: Path, out_path: Path | None = None) -> Path:
     out = Path(out_path) if out_path is not None else release_path(master_path)
     student = release(nbformat.read(master_path, as_version=4))
     nbformat.validate(student)
-    tmp = out.with_name(out.name + ".tmp")
-    nbformat.write(student, tmp)
-    tmp.replace(out)  # atomic: a reader never sees half a notebook
+    text = nbformat.writes(student)
+    write_text_atomic(out, text if text.endswith("\n") else text + "\n")
     return out

@@ -33,6 +33,8 @@ from typing import Any
 
 import pytest
 
+from .labformat import stream_text, without_stderr
+
 __all__ = ["KernelDied", "WatchedKernel", "drop_stderr_from_comparison"]
 
 _STATE: dict[str, Any] = {}
@@ -117,10 +119,7 @@ def drop_stderr_from_comparison() -> None:
     original = cell_class.compare_outputs
 
     def compare_outputs(self: Any, test: Any, ref: Any, skip_compare: Any = None) -> bool:
-        def keep(outputs: Any) -> list[Any]:
-            return [o for o in outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-
-        return original(self, keep(test), keep(ref), skip_compare)
+        return original(self, without_stderr(test), without_stderr(ref), skip_compare)
 
     compare_outputs._segviz_drops_stderr = True  # type: ignore[attr-defined]
     cell_class.compare_outputs = compare_outputs
@@ -223,7 +222,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if _STATE["restarts"] >= _STATE["max_restarts"]:
         return  # nbval reports "Kernel dead on test start"
     _STATE["restarts"] += 1
-    kernel_name = nbval_kernel_name(item)
+    kernel_name = _kernel_name(item)
     try:
         new = WatchedKernel(kernel_name, cwd=str(nbfile.fspath.dirname),
                             startup_timeout=item.config.option.nbval_kernel_startup_timeout)
@@ -235,7 +234,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     _emit({"event": "restart", "before_cell": item.cell_num, "replayed": replayed, "problem": problem})
 
 
-def nbval_kernel_name(item: pytest.Item) -> str:
+def _kernel_name(item: pytest.Item) -> str:
     from nbval.kernel import CURRENT_ENV_KERNEL_NAME
 
     option = item.config.option
@@ -246,15 +245,11 @@ def nbval_kernel_name(item: pytest.Item) -> str:
     return item.parent.nb.metadata.get("kernelspec", {}).get("name", "python")
 
 
-def _stdout(outputs: list[Any]) -> str:
-    return "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stdout")
-
-
 def _classify(item: pytest.Item, report: pytest.TestReport, excinfo: Any) -> dict[str, Any]:
     outputs = list(getattr(item, "test_outputs", None) or [])
     errors = [o for o in outputs if o.get("output_type") == "error"]
     event: dict[str, Any] = {"event": "cell", "cell": item.cell_num, "when": report.when,
-                             "duration": round(report.duration, 3), "stdout": _stdout(outputs)[:20000],
+                             "duration": round(report.duration, 3), "stdout": stream_text(outputs)[:20000],
                              "error": None, "message": ""}
     if errors:
         event["error"] = {"type": errors[-1].get("ename", ""), "message": str(errors[-1].get("evalue", ""))[:2000]}
