@@ -63,7 +63,7 @@ def grading_seed(default: int) -> int:
 
 def _short(error: BaseException) -> str:
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"{type(error).__name__}: {text[:100]}" if text else type(error).__name__
+    return f"{type(error).__name__}: {text[:240]}" if text else type(error).__name__
 
 
 def _compare(got: Any, want: Any, atol: float, rtol: float) -> str:
