@@ -30,23 +30,37 @@ def test_every_lab_has_crafted_cases():
     assert {m.stem for m in MASTERS} == set(SPECS), "add a LabSpec for every lab in tests/grading/crafted.py"
 
 
-@pytest.fixture(scope="module", params=MASTERS, ids=lambda p: p.stem)
-def graded(request, tmp_path_factory):
-    master = request.param
-    folder = tmp_path_factory.mktemp(master.stem)
-    cases = cases_for(master)
-    paths = write_cases(cases, folder / "submissions")
-    before = {name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns) for name, p in paths.items()}
-    reports = grade(master, list(paths.values()), folder / "out", seed=SEED, cell_timeout=8, jobs=2)
-    return master, cases, paths, before, {r["name"]: r for r in reports}, folder / "out"
+@pytest.fixture(scope="module")
+def graded_labs(tmp_path_factory):
+    """Grades every crafted case of a lab, once per lab for the whole module (a cache, not a
+    parametrized fixture: pytest would rebuild a parametrized module fixture whenever tests with
+    different parameters interleave)."""
+    cache = {}
+
+    def get(master):
+        if master not in cache:
+            folder = tmp_path_factory.mktemp(master.stem)
+            cases = cases_for(master)
+            paths = write_cases(cases, folder / "submissions")
+            before = {n: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns) for n, p in paths.items()}
+            reports = grade(master, list(paths.values()), folder / "out", seed=SEED, cell_timeout=8, jobs=2)
+            cache[master] = (master, cases, paths, before, {r["name"]: r for r in reports}, folder / "out")
+        return cache[master]
+
+    return get
+
+
+@pytest.fixture(params=MASTERS, ids=lambda p: p.stem)
+def graded(request, graded_labs):
+    return graded_labs(request.param)
 
 
 PAIRS = [(master, case.name) for master in MASTERS for case in cases_for(master)]
 
 
-@pytest.mark.parametrize("graded, case_name", PAIRS, indirect=["graded"], ids=[f"{m.stem}-{c}" for m, c in PAIRS])
-def test_crafted_submission_scores_what_it_deserves(graded, case_name):
-    master_path, cases, _, _, reports, _ = graded
+@pytest.mark.parametrize("master, case_name", PAIRS, ids=[f"{m.stem}-{c}" for m, c in PAIRS])
+def test_crafted_submission_scores_what_it_deserves(graded_labs, master, case_name):
+    master_path, cases, _, _, reports, _ = graded_labs(master)
     case = next(c for c in cases if c.name == case_name)
     report = reports[case_name]
     master = load_master(master_path)
