@@ -50,8 +50,13 @@ def count_flops(model: nn.Module, input_size: Sequence[int]) -> int:
         for name, tensor in [*model.named_parameters(), *model.named_buffers()]
     }
     x = torch.empty(shape, device="meta")
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        functional_call(model, meta_state, (x,))
+    was_training = model.training
+    model.eval()  # counted as at inference: batch statistics (a batch of 1 through BN) play no part
+    try:
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            functional_call(model, meta_state, (x,))
+    finally:
+        model.train(was_training)
     return int(counter.get_total_flops())
 
 

@@ -69,3 +69,15 @@ def test_dense_output_parameters_equals_linear_layer():
 def test_dense_output_parameters_seed_numbers():
     # 13x13x128 conv5 features -> 227x227x21 scores: 13*13*128*227*227*21 weights.
     assert dense_output_parameters((13, 13, 128), (227, 227, 21), bias=False) == 23_408_181_888
+
+
+def test_count_flops_counts_a_training_mode_model_as_at_inference_and_keeps_its_mode():
+    # DeepLabV3's image pooling refuses a batch of 1 in training mode (BN of one value per channel)
+    from segviz.models import DeepLabV3
+
+    model = DeepLabV3(num_classes=3)
+    assert model.training
+    assert count_flops(model, (1, 3, 64, 64)) == count_flops(model.eval(), (1, 3, 64, 64)) > 0
+    model.train()
+    count_flops(model, (1, 3, 64, 64))
+    assert model.training
