@@ -59,11 +59,12 @@ _register("segviz.models", [
 ])
 _register("segviz.viz", [
     "compute_tasks", "figure_tasks", "figure_palette", "figure_images",
-    "compute_sliding_window", "figure_sliding_window",
+    "compute_sliding_window", "figure_sliding_window", "compute_fcn_skips", "figure_fcn_skips",
+    "compute_prediction_view", "figure_prediction_view",
 ])
 _register("segviz.widgets", [
     "SlidingWindowExplorer", "ReceptiveFieldExplorer", "UnpoolingExplorer", "CheckerboardExplorer",
-    "DilationExplorer", "TransposedConvExplorer", "ConvMatrixExplorer",
+    "DilationExplorer", "TransposedConvExplorer", "ConvMatrixExplorer", "FCNSkipExplorer", "PredictionViewer",
 ])
 
 __all__ = ["__version__", "seed_everything", "default_device", *_LAZY]

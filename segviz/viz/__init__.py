@@ -3,6 +3,15 @@
 from .checkerboard import CheckerboardResult, compute_checkerboard, figure_checkerboard, update_checkerboard
 from .conv_matrix import ConvMatrixView, compute_conv_matrix, figure_conv_matrix, update_conv_matrix
 from .dilation import DilationResult, compute_dilation, figure_dilation, update_dilation
+from .fcn_skips import FCNSkipResult, compute_fcn_skips, figure_fcn_skips, fit_score_layers, update_fcn_skips
+from .predictions import (
+    PredictionView,
+    compute_prediction_view,
+    demo_predictions,
+    figure_prediction_view,
+    predict_labels,
+    update_prediction_view,
+)
 from .receptive_field import ReceptiveFieldView, compute_receptive_field_view, figure_receptive_field, update_receptive_field
 from .scenes import TaskViews, compute_tasks, figure_images, figure_palette, figure_tasks
 from .transposed_conv import TransposedConvView, compute_transposed_conv, figure_transposed_conv, update_transposed_conv
@@ -15,6 +24,9 @@ from .sliding_window import (
 )
 
 __all__ = [
+    "FCNSkipResult", "compute_fcn_skips", "figure_fcn_skips", "update_fcn_skips", "fit_score_layers",
+    "PredictionView", "compute_prediction_view", "figure_prediction_view", "update_prediction_view",
+    "predict_labels", "demo_predictions",
     "ConvMatrixView", "compute_conv_matrix", "figure_conv_matrix", "update_conv_matrix",
     "TransposedConvView", "compute_transposed_conv", "figure_transposed_conv", "update_transposed_conv",
     "CheckerboardResult", "compute_checkerboard", "figure_checkerboard", "update_checkerboard",

@@ -4,6 +4,8 @@ from .base import Explorer
 from .checkerboard import CheckerboardExplorer
 from .conv_matrix import ConvMatrixExplorer
 from .dilation import DilationExplorer
+from .fcn_skips import FCNSkipExplorer
+from .predictions import PredictionViewer
 from .receptive_field import ReceptiveFieldExplorer
 from .sliding_window import SlidingWindowExplorer
 from .transposed_conv import TransposedConvExplorer
@@ -12,4 +14,5 @@ from .unpooling import UnpoolingExplorer
 __all__ = [
     "Explorer", "SlidingWindowExplorer", "ReceptiveFieldExplorer", "UnpoolingExplorer",
     "CheckerboardExplorer", "DilationExplorer", "TransposedConvExplorer", "ConvMatrixExplorer",
+    "FCNSkipExplorer", "PredictionViewer",
 ]
