@@ -11,6 +11,7 @@ from .receptive_field import (
     receptive_field,
     receptive_fields,
 )
+from .atrous import aspp_multiply_adds, atrous_span, atrous_taps, feature_map_size, valid_tap_counts, valid_tap_fraction
 from .sizes import conv_output_size, conv_transpose_output_size, pool_output_size
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "conv_output_size", "conv_transpose_output_size", "pool_output_size",
     "ReceptiveField", "LayerReceptiveField", "compose", "input_size_for",
     "receptive_field", "receptive_fields", "gradient_receptive_field", "convolutionalize",
+    "atrous_taps", "valid_tap_counts", "valid_tap_fraction", "feature_map_size", "atrous_span", "aspp_multiply_adds",
 ]

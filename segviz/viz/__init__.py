@@ -1,9 +1,20 @@
 """Pure figure builders: result dataclass → plotly Figure. No ipywidgets here."""
 
+from .aspp import ASPPResult, compute_aspp, figure_aspp, paper_rates, update_aspp
 from .checkerboard import CheckerboardResult, compute_checkerboard, figure_checkerboard, update_checkerboard
 from .conv_matrix import ConvMatrixView, compute_conv_matrix, figure_conv_matrix, update_conv_matrix
 from .dilation import DilationResult, compute_dilation, figure_dilation, update_dilation
 from .fcn_skips import FCNSkipResult, compute_fcn_skips, figure_fcn_skips, fit_score_layers, update_fcn_skips
+from .losses import (
+    LossInputs,
+    LossResult,
+    compute_losses,
+    default_loss_inputs,
+    figure_losses,
+    half_trained_logits,
+    loss_inputs,
+    update_losses,
+)
 from .predictions import (
     PredictionView,
     compute_prediction_view,
@@ -24,6 +35,9 @@ from .sliding_window import (
 )
 
 __all__ = [
+    "ASPPResult", "paper_rates", "compute_aspp", "figure_aspp", "update_aspp",
+    "LossInputs", "LossResult", "half_trained_logits", "loss_inputs", "default_loss_inputs", "compute_losses",
+    "figure_losses", "update_losses",
     "FCNSkipResult", "compute_fcn_skips", "figure_fcn_skips", "update_fcn_skips", "fit_score_layers",
     "PredictionView", "compute_prediction_view", "figure_prediction_view", "update_prediction_view",
     "predict_labels", "demo_predictions",

@@ -4,7 +4,9 @@ from .base import Explorer
 from .checkerboard import CheckerboardExplorer
 from .conv_matrix import ConvMatrixExplorer
 from .dilation import DilationExplorer
+from .aspp import ASPPExplorer
 from .fcn_skips import FCNSkipExplorer
+from .losses import LossExplorer
 from .predictions import PredictionViewer
 from .receptive_field import ReceptiveFieldExplorer
 from .sliding_window import SlidingWindowExplorer
@@ -14,5 +16,5 @@ from .unpooling import UnpoolingExplorer
 __all__ = [
     "Explorer", "SlidingWindowExplorer", "ReceptiveFieldExplorer", "UnpoolingExplorer",
     "CheckerboardExplorer", "DilationExplorer", "TransposedConvExplorer", "ConvMatrixExplorer",
-    "FCNSkipExplorer", "PredictionViewer",
+    "FCNSkipExplorer", "PredictionViewer", "ASPPExplorer", "LossExplorer",
 ]
