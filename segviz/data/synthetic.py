@@ -33,7 +33,7 @@ Images are stored as 8-bit values (``k / 255``), like photographs.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -383,12 +383,16 @@ class SyntheticScenes(Dataset):
         num_objects: ``(min, max)`` objects per scene.
         seed: which data set (use another seed for validation).
         with_instances: also return the instance map.
+        transforms: optional callable applied to every item, ``(image, mask) -> (image, mask)``
+            (``(image, mask, instances) -> ...`` with ``with_instances``), e.g.
+            :func:`~segviz.data.segmentation_transforms`.
 
     Returns (per item):
         ``(image, mask)``, or ``(image, mask, instances)`` with ``with_instances=True``.
 
     Shape:
-        ``image [3, size, size]`` ``float32``, ``mask`` and ``instances [size, size]`` ``int64``.
+        ``image [3, size, size]`` ``float32``, ``mask`` and ``instances [size, size]`` ``int64``
+        (before ``transforms``).
 
     Example:
         >>> data = SyntheticScenes(100, size=32, seed=1)
@@ -409,6 +413,7 @@ class SyntheticScenes(Dataset):
         num_objects: tuple[int, int] = (1, 4),
         seed: int = 0,
         with_instances: bool = False,
+        transforms: Callable[..., tuple[Tensor, ...]] | None = None,
     ) -> None:
         self.num_images, self.size, self.seed, self.num_objects = _validate(
             num_images, size, seed, num_objects
@@ -418,6 +423,12 @@ class SyntheticScenes(Dataset):
                 f"with_instances {with_instances!r} given; with_instances must be True or False"
             )
         self.with_instances = with_instances
+        if transforms is not None and not callable(transforms):
+            raise ValueError(
+                f"transforms {transforms!r} given; transforms must be None or a callable "
+                "(image, mask) -> (image, mask), e.g. segmentation_transforms()"
+            )
+        self.transforms = transforms
         self._blocks: dict[int, tuple[Tensor, Tensor, Tensor]] = {}
 
     @property
@@ -443,13 +454,13 @@ class SyntheticScenes(Dataset):
             self._blocks[block] = _render_block(self.seed, block, self.size, self.num_objects)
         images, masks, instances = self._blocks[block]
         image = images[offset].to(torch.float32).div_(255)
-        if self.with_instances:
-            return image, masks[offset].long(), instances[offset].long()
-        return image, masks[offset].long()
+        item = (image, masks[offset].long()) + ((instances[offset].long(),) if self.with_instances else ())
+        return tuple(self.transforms(*item)) if self.transforms is not None else item
 
     def __repr__(self) -> str:
         return (
             f"SyntheticScenes(num_images={self.num_images}, size={self.size}, "
             f"num_objects={self.num_objects}, seed={self.seed}, "
-            f"with_instances={self.with_instances})"
+            f"with_instances={self.with_instances}"
+            + (f", transforms={self.transforms!r})" if self.transforms is not None else ")")
         )
