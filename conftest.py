@@ -31,6 +31,9 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 os.environ.setdefault("PYTHONHASHSEED", str(SEED))
 os.environ.setdefault("SEGVIZ_SEED", str(SEED))
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # silences a debugpy warning in kernels
+# segviz.fit draws no progress bars and no live curve in tests (nbval kernels inherit these)
+os.environ.setdefault("SEGVIZ_PROGRESS", "0")
+os.environ.setdefault("SEGVIZ_LIVE", "0")
 
 _STARTUP = f"""\
 import os

@@ -33,12 +33,15 @@ _register("segviz.arith", [
     "count_flops", "CostEstimate", "sliding_window_cost", "dense_output_parameters",
     "conv_output_size", "conv_transpose_output_size", "pool_output_size", "ReceptiveField",
     "LayerReceptiveField", "compose", "input_size_for", "receptive_field", "receptive_fields",
-    "gradient_receptive_field", "convolutionalize",
+    "gradient_receptive_field", "convolutionalize", "atrous_taps", "valid_tap_counts", "valid_tap_fraction",
+    "feature_map_size", "atrous_span", "aspp_multiply_adds",
 ])
 _register("segviz.data", [
     "VOC_CLASSES", "VOC_PALETTE", "CITYSCAPES_CLASSES", "CITYSCAPES_PALETTE", "CITYSCAPES_CATEGORIES",
     "SYNTHETIC_CLASSES", "SYNTHETIC_PALETTE", "colorize", "to_uint8_image",
-    "Scenes", "SyntheticScenes", "make_scenes", "real_images",
+    "Scenes", "SyntheticScenes", "make_scenes", "real_images", "STREET_CLASSES", "STREET_PALETTE",
+    "STREET_TO_CITYSCAPES", "Streets", "ToyStreets", "make_streets", "VOC", "Cityscapes", "DatasetNotFoundError",
+    "CITYSCAPES_TRAIN_IDS", "cityscapes_to_train_ids", "JointTransform", "segmentation_transforms",
 ])
 _register("segviz.ops", [
     "conv2d_matrix", "conv2d_via_matrix", "conv_transpose2d_via_matrix", "conv_transpose2d_scatter",
@@ -57,6 +60,9 @@ _register("segviz.models", [
     "FCN", "FCN32s", "FCN16s", "FCN8s", "UNet", "unet_output_size", "unet_valid_sizes", "SegNet", "DeconvNet",
     "ASPP", "DeepLabV3",
 ])
+_register("segviz.train", [
+    "fit", "evaluate", "predict", "History", "save_checkpoint", "load_checkpoint", "BENCH_CONFIG", "bench_model",
+])
 _register("segviz.viz", [
     "compute_tasks", "figure_tasks", "figure_palette", "figure_images",
     "compute_sliding_window", "figure_sliding_window", "compute_fcn_skips", "figure_fcn_skips",
@@ -65,6 +71,7 @@ _register("segviz.viz", [
 _register("segviz.widgets", [
     "SlidingWindowExplorer", "ReceptiveFieldExplorer", "UnpoolingExplorer", "CheckerboardExplorer",
     "DilationExplorer", "TransposedConvExplorer", "ConvMatrixExplorer", "FCNSkipExplorer", "PredictionViewer",
+    "ASPPExplorer", "LossExplorer",
 ])
 
 __all__ = ["__version__", "seed_everything", "default_device", *_LAZY]

@@ -10,7 +10,7 @@ import pytest
 import segviz
 
 CORE = ["segviz", "segviz.utils", "segviz.validation", "segviz.arith", "segviz.data", "segviz.ops", "segviz.metrics",
-        "segviz.losses", "segviz.models", "segviz.grading"]
+        "segviz.losses", "segviz.models", "segviz.grading", "segviz.train"]
 
 
 def _loaded_after(imports: list[str]) -> set[str]:
