@@ -1,0 +1,192 @@
+#!/usr/bin/env python
+"""Time to 0.85 mean IU: FCN-8s against FCN-32s, a per-pixel model and torchvision's FCN-ResNet50.
+
+    python bench/train.py                  # the full comparison, 45 s of training per model
+    python bench/train.py --quick          # FCN-8s only, to check the configuration
+    python bench/train.py --budget 30 --train-images 2000 --seed 1
+
+Every model trains with ``segviz.train.fit`` on the same synthetic scenes (``make_scenes``,
+64×64, seven classes), with the same budget of training seconds (evaluation excluded) and the
+same target: validation mean IU ≥ 0.85, checked every few steps. The small FCN configuration is
+``segviz.train.BENCH_CONFIG``, the one the lectures reuse. What the comparison shows:
+
+* FCN-8s reaches the target within the budget (time to target, steps, CPU seconds);
+* torchvision's ``fcn_resnet50`` (untrained, 35 M parameters) gets the same data and budget;
+* a per-pixel model (1×1 convolutions only) cannot get far: a pixel's colour does not tell the
+  shape it belongs to, so segmentation needs context;
+* FCN-32s stays below FCN-8s, most of all near object boundaries (trimap accuracy): the stride-8
+  skips carry the detail that 32× upsampling blurs.
+
+A measurement, not a test: it prints and never asserts. The machine is shared, so wall times
+vary; CPU seconds are printed too, and two threads are used throughout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import platform
+import sys
+import time
+from typing import Any
+
+import torch
+from torch import nn
+
+from segviz.data import make_scenes
+from segviz.metrics import boundary_accuracy
+from segviz.models import FCN
+from segviz.train import BENCH_CONFIG, bench_model, fit, predict
+
+TARGET = BENCH_CONFIG["target"]
+
+
+class PerPixel(nn.Sequential):
+    """A classifier that sees one pixel: 1×1 convolutions only (receptive field 1×1)."""
+
+    def __init__(self, num_classes: int = 7, width: int = 64) -> None:
+        super().__init__(
+            nn.Conv2d(3, width, 1), nn.BatchNorm2d(width), nn.ReLU(inplace=True),
+            nn.Conv2d(width, width, 1), nn.BatchNorm2d(width), nn.ReLU(inplace=True),
+            nn.Conv2d(width, num_classes, 1),
+        )  # fmt: skip
+
+
+class TorchvisionFCN(nn.Module):
+    """torchvision's ``fcn_resnet50`` from scratch, returning the logits (its dict's ``"out"``)."""
+
+    def __init__(self, num_classes: int = 7) -> None:
+        super().__init__()
+        from torchvision.models.segmentation import fcn_resnet50
+
+        self.net = fcn_resnet50(weights=None, weights_backbone=None, num_classes=num_classes, aux_loss=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)["out"]
+
+
+def parameter_count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def warm_up(model: nn.Module, images: torch.Tensor) -> None:
+    """One forward and backward pass on a copy, so that library start-up (memory allocation,
+    kernel selection: a second or more for the first step) is not counted as training."""
+    clone = copy.deepcopy(model).train()
+    clone(images).sum().backward()
+
+
+def run(name: str, model: nn.Module, train: Any, val: Any, budget: float, seed: int, **fit_args: Any) -> dict[str, Any]:
+    """Train one model within ``budget`` seconds; return what the tables print."""
+    settings = {**BENCH_CONFIG["fit"], **fit_args}
+    warm_up(model, train.images[: settings["batch_size"]])
+    cpu, wall = time.process_time(), time.perf_counter()
+    history = fit(model, train, val, target=TARGET, time_limit=budget, seed=seed, device="cpu", progress=False,
+                  live=False, **settings)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    final = history.final
+    pred = predict(model, val.images, device="cpu")
+    reached = history.first_reaching(TARGET)
+    print(
+        f"{name:<14} {history.stopped_because:<10} {final['step']:>5} steps {final['seconds']:6.1f} s training "
+        f"({wall:5.1f} s wall, {cpu:6.1f} s CPU)  mean IU {final['mean_iou']:.3f}  "
+        + (f"target at {reached['seconds']:.1f} s (step {reached['step']})" if reached else "target not reached"),
+        flush=True,
+    )
+    return {
+        "name": name,
+        "parameters": parameter_count(model),
+        "history": history,
+        "final": final,
+        "time_to_target": None if reached is None else reached["seconds"],
+        "cpu": cpu,
+        "trimap": {w: boundary_accuracy(pred, val.masks, w) for w in (1, 3)},
+    }
+
+
+def print_tables(results: list[dict[str, Any]]) -> None:
+    print("\nValidation scores at the end of each run (the FCN paper's Table 3 columns), and time to target:")
+    header = (f"{'model':<14} {'params':>10} {'pixel acc.':>10} {'mean acc.':>10} {'mean IU':>8} {'f.w. IU':>8} "
+              f"{'best IU':>8} {'to 0.85':>9} {'trimap 1px':>10} {'trimap 3px':>10}")
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        f = r["final"]
+        best = r["history"].best()["mean_iou"]
+        to_target = "-" if r["time_to_target"] is None else f"{r['time_to_target']:.1f} s"
+        print(
+            f"{r['name']:<14} {r['parameters']:>10,} {f['pixel_accuracy']:>10.3f} {f['mean_accuracy']:>10.3f} "
+            f"{f['mean_iou']:>8.3f} {f['fw_iou']:>8.3f} {best:>8.3f} {to_target:>9} "
+            f"{r['trimap'][1]:>10.3f} {r['trimap'][3]:>10.3f}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=BENCH_CONFIG["budget"], help="training seconds per model")
+    parser.add_argument("--size", type=int, default=BENCH_CONFIG["size"], help="image side in pixels")
+    parser.add_argument("--train-images", type=int, default=BENCH_CONFIG["train_images"])
+    parser.add_argument("--val-images", type=int, default=BENCH_CONFIG["val_images"])
+    parser.add_argument("--seed", type=int, default=0, help="seeds the weights, the shuffling and the data")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="FCN-8s only")
+    args = parser.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    print(
+        f"# {platform.node()} | {os.cpu_count()} cores, {torch.get_num_threads()} threads | torch {torch.__version__} "
+        f"| Python {platform.python_version()} | load average {os.getloadavg()[0]:.1f}"
+    )
+    objects = BENCH_CONFIG["num_objects"]
+    start = time.perf_counter()
+    train = make_scenes(args.train_images, args.size, seed=2 * args.seed + 1, num_objects=objects)
+    val = make_scenes(args.val_images, args.size, seed=2 * args.seed + 2, num_objects=objects)
+    print(
+        f"# data: {args.train_images} training and {args.val_images} validation scenes, {args.size}×{args.size}, "
+        f"{objects[0]}–{objects[1]} objects, drawn in {time.perf_counter() - start:.1f} s | budget {args.budget:g} s "
+        f"of training per model, target mean IU {TARGET}"
+    )
+    print(f"# FCN configuration (segviz.train.BENCH_CONFIG): {BENCH_CONFIG['model']} | fit: {BENCH_CONFIG['fit']}\n")
+
+    def build(factory):  # every model starts from the same seed
+        torch.manual_seed(args.seed)
+        return factory()
+
+    results = [run("FCN-8s", build(lambda: bench_model("8s")), train, val, args.budget, args.seed)]
+    if not args.quick:
+        results.append(run("FCN-32s", build(lambda: bench_model("32s")), train, val, args.budget, args.seed))
+        results.append(run("per-pixel 1×1", build(PerPixel), train, val, args.budget, args.seed))
+        results.append(run("FCN-ResNet50", build(TorchvisionFCN), train, val, args.budget, args.seed))
+    print_tables(results)
+
+    ours = results[0]
+    print()
+    if ours["time_to_target"] is not None:
+        print(f"FCN-8s reached mean IU {TARGET} in {ours['time_to_target']:.1f} s of training "
+              f"(budget {args.budget:g} s).")
+    else:
+        print(f"FCN-8s did NOT reach mean IU {TARGET} within {args.budget:g} s "
+              f"(best {ours['history'].best()['mean_iou']:.3f}).")
+    for r in results[1:]:
+        best = r["history"].best()["mean_iou"]
+        if r["name"] == "FCN-ResNet50":
+            if r["time_to_target"] is not None and ours["time_to_target"] is not None:
+                print(f"FCN-ResNet50 reached it in {r['time_to_target']:.1f} s: "
+                      f"{r['time_to_target'] / ours['time_to_target']:.1f}× FCN-8s's time.")
+            else:
+                print(f"FCN-ResNet50: not reached in budget (best mean IU {best:.3f} after "
+                      f"{r['final']['step']} steps); time ratio > {args.budget / ours['time_to_target']:.1f}×"
+                      if ours["time_to_target"] else f"FCN-ResNet50: not reached in budget (best mean IU {best:.3f}).")
+        elif r["name"].startswith("per-pixel"):
+            print(f"Per-pixel model: best mean IU {best:.3f} "
+                  f"({'below' if best < 0.5 else 'NOT below'} 0.5: a pixel alone does not tell its class).")
+        elif r["name"] == "FCN-32s":
+            gap = ours["final"]["mean_iou"] - r["final"]["mean_iou"]
+            print(f"FCN-32s: final mean IU {r['final']['mean_iou']:.3f}, {gap:+.3f} below FCN-8s; trimap accuracy "
+                  f"(1 px) {r['trimap'][1]:.3f} vs {ours['trimap'][1]:.3f} for FCN-8s.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
