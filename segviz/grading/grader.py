@@ -66,6 +66,7 @@ __all__ = [
 
 CHECK_TAG = "nbval-check-output"
 DEFAULT_CELL_TIMEOUT = 60.0
+SETUP_CELL_TIMEOUT = 120.0  # the master's own cells (imports, data), as the nbval plugin gives them
 DEFAULT_NOTEBOOK_TIMEOUT = 600.0
 _EXCEPTION_IN_LINE = re.compile(r"\((?:case \d+: )?([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning))(?:: (.*))?\)\s*$")
 _FAILED_LINE = re.compile(r": (?:FAIL|NOT DONE) \d+/\d+")
@@ -177,6 +178,11 @@ def _environment(seed: int | None, ipython_dir: str) -> dict[str, str]:
     return env
 
 
+def _master_cell_timeout(cell: nbformat.NotebookNode, cell_timeout: float) -> int:
+    graded = cell.get("metadata", {}).get("segviz", {}).get("role") in ("solution", "check")
+    return int(cell_timeout if graded else max(SETUP_CELL_TIMEOUT, cell_timeout))
+
+
 def execute_master(master: Master, seed: int | None, *, cell_timeout: float = DEFAULT_CELL_TIMEOUT) -> tuple[nbformat.NotebookNode, float]:
     """Execute the master under ``seed``; returns the executed notebook and the seconds it took.
 
@@ -191,7 +197,10 @@ def execute_master(master: Master, seed: int | None, *, cell_timeout: float = DE
     with tempfile.TemporaryDirectory(prefix="segviz-master-") as work:
         ipython_dir = os.path.join(work, "ipython")
         os.makedirs(ipython_dir)
+        # graded cells (solutions, checks) get cell_timeout; the master's own setup cells (imports,
+        # data) get as long as the nbval plugin gives them, so a loaded machine does not refuse the master
         client = NotebookClient(nb, timeout=int(cell_timeout), kernel_name="python3",
+                                timeout_func=lambda cell: _master_cell_timeout(cell, cell_timeout),
                                 resources={"metadata": {"path": work}})
         start = time.perf_counter()
         try:

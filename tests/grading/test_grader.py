@@ -195,3 +195,11 @@ def test_a_master_that_fails_its_own_checks_is_refused(tmp_path):
     with pytest.raises(GradingError, match="fails its own check"):
         grade(bad, [MASTERS[0].parent.parent / MASTERS[0].name], tmp_path / "out", seed=5, cell_timeout=30)
     assert not os.path.exists(tmp_path / "out" / "gradebook.csv")
+
+
+def test_the_masters_setup_cells_are_not_held_to_the_graded_cell_timeout():
+    # imports take seconds on a loaded laptop; only solution and check cells get --timeout
+    from segviz.grading.grader import execute_master
+
+    nb, _ = execute_master(load_master(ROOT / "labs" / "source" / "lab01_arithmetic.ipynb"), 1, cell_timeout=1)
+    assert any(cell.get("outputs") for cell in nb.cells)
