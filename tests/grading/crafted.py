@@ -37,6 +37,14 @@ class LabSpec:
     imports_reference: str           # a solution for `attacked` that calls segviz's implementation
     dependent: tuple[str, str] | None = None  # (exercise, an exercise that calls it)
     extras: bool = False  # also the cases beyond the list (they cost grading time)
+    lean: bool = False  # only LEAN_CASES: the grader-wide attacks are already proven on lab01 and lab02
+
+
+# What every lab must show (a perfect and an empty submission, a wrong answer that the hidden checks
+# catch, a screened attack, a reference import, a crash and its cascade), and what the tests of
+# test_grader.py look up by name for every lab (stubs, wrong_formula, hard_coded_visible, os_exit).
+LEAN_CASES = ("master", "stubs", "wrong_formula", "print_patched", "hard_coded_visible", "os_exit",
+              "imports_reference", "crash_with_dependent")
 
 
 SPECS = {
@@ -57,6 +65,34 @@ SPECS = {
         imports_reference="import segviz\n\ndef overlap_count(length, kernel_size, stride):\n"
                           "    return segviz.ops.overlap_count((1, length), (1, kernel_size), (1, stride))[0]\n",
         dependent=("q1", "q2"),
+    ),
+    "lab03_fcn": LabSpec(
+        # absent classes counted as 0 instead of left out (nanmean): right on the visible check, where
+        # every class is present; wrong on the hidden one
+        wrong=("q5", "import torch\n\ndef segmentation_scores(confusion):\n    n = confusion.to(torch.float64)\n"
+                     "    correct, true = n.diagonal(), n.sum(1)\n    union = true + n.sum(0) - correct\n"
+                     "    accuracy, iou = correct / true.clamp(min=1), correct / union.clamp(min=1)\n"
+                     "    return {'pixel_accuracy': float(correct.sum() / true.sum()), 'mean_accuracy': float(accuracy.mean()),\n"
+                     "            'mean_iou': float(iou.mean()), 'fw_iou': float((true * iou).sum() / true.sum())}\n"),
+        attacked="q4",
+        imports_reference="import segviz\n\ndef confusion_matrix(pred, target, num_classes, ignore_index=255):\n"
+                          "    return segviz.confusion_matrix(pred, target, num_classes, ignore_index)\n",
+        dependent=("q1", "q2"),
+        lean=True,
+    ),
+    "lab04_deeplab": LabSpec(
+        # min_k ignored in the threshold form: right on the visible check, whose thresholds are low
+        wrong=("q4", "def bootstrapped_cross_entropy(logits, target, top_k=None, threshold=None, min_k=1, ignore_index=255):\n"
+                     "    losses = cross_entropy(logits, target, ignore_index, reduction='none').flatten()\n"
+                     "    labelled = losses[(target.long() != ignore_index).flatten()]\n"
+                     "    if threshold is not None:\n        return labelled[labelled > threshold].mean()\n"
+                     "    return labelled.topk(min(top_k, labelled.numel())).values.mean()\n"),
+        attacked="q5",
+        imports_reference="from segviz import class_weights as _weights\n\n"
+                          "def class_weights(target, num_classes, c=1.02, ignore_index=255):\n"
+                          "    return _weights(target, num_classes, c, ignore_index)\n",
+        dependent=("q3", "q4"),
+        lean=True,
     ),
 }
 
@@ -169,6 +205,8 @@ def cases_for(master_path: Path) -> list[Case]:
         base, user = spec.dependent
         cases.append(Case("crash_with_dependent", _wrapped(master, base, "    import os\n    os._exit(1)"),
                           {base: "crashed", user: "crashed"}))
+    if spec.lean:
+        cases = [case for case in cases if case.name in LEAN_CASES]
     if not spec.extras:
         return cases
     cases.append(Case("print_rebound", _with_solution(master, attacked, "print = lambda *a, **k: None\n\n"
