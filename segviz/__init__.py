@@ -61,7 +61,8 @@ _register("segviz.models", [
     "ASPP", "DeepLabV3",
 ])
 _register("segviz.train", [
-    "fit", "evaluate", "predict", "History", "save_checkpoint", "load_checkpoint", "BENCH_CONFIG", "bench_model",
+    "fit", "evaluate", "predict", "History", "save_checkpoint", "load_checkpoint", "bench_config", "bench_model", "bench_data",
+    "schedule_factor",
 ])
 _register("segviz.viz", [
     "compute_tasks", "figure_tasks", "figure_palette", "figure_images",

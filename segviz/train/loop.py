@@ -61,6 +61,14 @@ def _check_device(device: Any) -> torch.device:
     return device
 
 
+def _check_positive(name: str, value: Any, example: str) -> float:
+    """A number > 0 (``check_number`` bounds are inclusive, and 0 is no learning rate or budget)."""
+    value = check_number(name, value)
+    if value <= 0 or math.isinf(value):
+        raise ValueError(f"{name} {value:g} given; {name} must be a number > 0, e.g. {example}")
+    return value
+
+
 def _check_flag(name: str, value: Any) -> bool | None:
     if value is not None and not isinstance(value, bool):
         raise ValueError(f"{name} {value!r} given; {name} must be True, False or None (automatic)")
@@ -337,8 +345,9 @@ def fit(
 
     Everything random is seeded from ``seed`` (:func:`~segviz.seed_everything`: shuffling,
     dropout): on a CPU the same seed and the same initial weights give bit-identical losses,
-    scores and weights (build the model after ``seed_everything(seed)`` too). ``time_limit``
-    makes a run depend on the machine's speed, of course.
+    scores and weights, so the same :class:`History` but for its wall-clock ``seconds`` (build
+    the model after ``seed_everything(seed)`` too). ``time_limit`` makes a run depend on the
+    machine's speed, of course.
 
     The model is trained in place and left as it is at the end (not the best weights; those are
     in ``checkpoint``, see :func:`load_checkpoint`).
@@ -402,9 +411,7 @@ def fit(
     epochs = check_int("epochs", epochs, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     eval_batch_size = check_int("eval_batch_size", eval_batch_size, minimum=1)
-    lr = check_number("lr", lr, minimum=0)
-    if lr == 0:
-        raise ValueError("lr 0 given; lr must be a number > 0, e.g. 1e-3")
+    lr = _check_positive("lr", lr, "1e-3")
     weight_decay = check_number("weight_decay", weight_decay, minimum=0)
     if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
         raise ValueError(
@@ -427,15 +434,13 @@ def fit(
         )
     if target is not None:
         if target_metric.endswith("loss"):
-            target = check_number("target", target, minimum=0)
+            target = _check_positive("target", target, "0.5")
         else:
             target = check_number("target", target, minimum=0, maximum=1)
             if target == 0:
                 raise ValueError(f"target 0 given; a {target_metric} target must be in (0, 1], e.g. 0.85")
     if time_limit is not None:
-        time_limit = check_number("time_limit", time_limit, minimum=0)
-        if time_limit == 0:
-            raise ValueError("time_limit 0 given; time_limit must be a number of seconds > 0, or None")
+        time_limit = _check_positive("time_limit", time_limit, "30 (seconds), or None")
     if eval_every is not None:
         eval_every = check_int("eval_every", eval_every, minimum=1)
     if checkpoint is not None and not isinstance(checkpoint, (str, os.PathLike)):

@@ -67,3 +67,27 @@ def test_live_history_displays_once_then_updates_the_same_output(monkeypatch):
 def test_bad_history_is_explained():
     with pytest.raises(ValueError, match="history of type list given"):
         figure_history(RECORDS)
+
+
+def test_fit_with_live_on_draws_every_evaluation(monkeypatch):
+    import torch
+
+    from segviz.data import make_scenes
+    from segviz.train import fit
+
+    shown, updated = [], []
+
+    class Handle:
+        def update(self, fig):
+            updated.append(len(fig.data[0].y))
+
+    fake = types.ModuleType("IPython.display")
+    fake.display = lambda fig, display_id=False: shown.append(display_id) or Handle()
+    monkeypatch.setitem(sys.modules, "IPython.display", fake)
+    scenes = make_scenes(8, size=16)
+    torch.manual_seed(0)
+    history = fit(torch.nn.Conv2d(3, 7, 1), scenes, scenes, epochs=3, batch_size=4, device="cpu", live=True,
+                  target=0.99)
+    assert shown == [True]  # displayed once ...
+    assert updated == [2, 3, 3]  # ... then redrawn after each later evaluation, and once at the end
+    assert len(history) == 3
