@@ -114,7 +114,8 @@ def max_unpool(
     padding = check_pair("padding", padding, minimum=0)
     n, c, h, w = x.shape
     h_out, w_out = _unpool_size((h, w), kernel_size, stride, padding, output_size)
-    if indices.numel() and (indices.min() < 0 or indices.max() >= h_out * w_out):
+    # on the meta device (shape-only runs such as segviz.count_flops) there are no values to check
+    if indices.numel() and not indices.is_meta and (indices.min() < 0 or indices.max() >= h_out * w_out):
         bad = int(indices.max() if indices.max() >= h_out * w_out else indices.min())
         raise ValueError(
             f"indices holds {bad}, outside a {h_out}x{w_out} output (flat positions 0 to "

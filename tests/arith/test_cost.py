@@ -81,3 +81,11 @@ def test_count_flops_counts_a_training_mode_model_as_at_inference_and_keeps_its_
     model.train()
     count_flops(model, (1, 3, 64, 64))
     assert model.training
+
+
+def test_count_flops_runs_through_max_unpooling_decoders():
+    # SegNet and DeconvNet unpool with the encoder's indices; on the meta device they have no values
+    from segviz.models import DeconvNet, SegNet
+
+    for model in (SegNet(3, in_channels=3), DeconvNet(3, in_channels=3)):
+        assert count_flops(model, (1, 3, 64, 64)) > count_flops(model.encoder, (1, 3, 64, 64)) > 0
