@@ -26,8 +26,6 @@ Reference:
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -255,21 +253,12 @@ def _frame(lo: float, hi: float, inner_lo: float, inner_hi: float) -> tuple[list
     return xs, ys
 
 
-def _png_uri(rgb: np.ndarray) -> str:
-    """A PNG data URI: the browser gets an image once, compressed, not as a list of lists of numbers."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb)).save(buffer, format="PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 @lru_cache(maxsize=32)
 def _photo_uri(size: int) -> str:
     """The photograph at ``size × size`` (panel (b) at 256; panel (a): one pixel per feature)."""
-    from .receptive_field import square_image
+    from .receptive_field import image_data_uri, square_image
 
-    return _png_uri(square_image(PHOTO, size))
+    return image_data_uri(square_image(PHOTO, size))
 
 
 def _view(r: ASPPResult) -> tuple[float, float]:

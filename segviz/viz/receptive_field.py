@@ -417,7 +417,7 @@ BORDER = 0  # the only shape: the image's border
 IMAGE_TITLE, CHART_TITLE = 0, 1  # annotations 0–2 are the subplot titles
 
 
-def _image_source(image: np.ndarray) -> str:
+def image_data_uri(image: np.ndarray) -> str:
     """A PNG data URI: the browser gets the photograph once, compressed, not as a list of lists."""
     from PIL import Image
 
@@ -559,7 +559,7 @@ def figure_receptive_field(image: np.ndarray, view: ReceptiveFieldView) -> go.Fi
                         "jump: input pixels between neighbouring units (log scale)"),
     )
     left = dict(row=1, col=1)
-    fig.add_trace(go.Image(source=_image_source(image), hoverinfo="x+y", name="image"), **left)
+    fig.add_trace(go.Image(source=image_data_uri(image), hoverinfo="x+y", name="image"), **left)
     fig.add_trace(go.Scatter(
         mode="lines", fill="toself", line=dict(width=0), hoverinfo="skip", name="zero padding in the window",
         fillpattern=dict(shape="/", fgcolor=_HATCH, bgcolor="rgba(255,212,0,0.10)", size=7, solidity=0.25)),
@@ -624,7 +624,7 @@ def _set_image_geometry(fig: go.Figure, image_size: tuple[int, int]) -> None:
 def update_receptive_field_image(fig: go.Figure, image: np.ndarray) -> None:
     """Replace the photograph (a new image or a new input size): the only update that sends it."""
     check_ndim("image", image, 3, "[H, W, 3]")
-    fig.data[IMAGE].source = _image_source(image)
+    fig.data[IMAGE].source = image_data_uri(image)
     _set_image_geometry(fig, image.shape[:2])
 
 

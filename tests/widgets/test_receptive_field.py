@@ -161,8 +161,8 @@ def test_switching_source_and_model_updates_the_controls():
 def test_the_image_is_sent_only_when_it_changes(monkeypatch):
     widget = ReceptiveFieldExplorer(source="model", model="resnet50")
     encoded = []
-    encode = viz._image_source
-    monkeypatch.setattr(viz, "_image_source", lambda image: encoded.append(image.shape) or encode(image))
+    encode = viz.image_data_uri
+    monkeypatch.setattr(viz, "image_data_uri", lambda image: encoded.append(image.shape) or encode(image))
     sent = []
     original = widget.figure._send_update_msg
 
