@@ -47,6 +47,10 @@ def notebooks_in_repo() -> list[Path]:
 def refresh(path: Path, timeout: int = 600) -> float:
     nb = nbformat.read(path, as_version=4)
     os.environ.setdefault("PLOTLY_RENDERER", "plotly_mimetype")
+    # one math thread, as nbval runs them under xdist: on a busy 2-core machine two OpenMP threads
+    # per kernel wait on each other and a training cell runs several times slower
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
     start = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     elapsed = time.perf_counter() - start
