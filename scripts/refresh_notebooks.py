@@ -44,6 +44,24 @@ def notebooks_in_repo() -> list[Path]:
     return [p for p in found if ".ipynb_checkpoints" not in p.parts]
 
 
+def merge_streams(outputs: list[nbformat.NotebookNode]) -> list[nbformat.NotebookNode]:
+    """Join neighbouring stream outputs of the same name into one.
+
+    How a kernel splits a cell's prints into stream messages depends on timing, so without this
+    the same text is stored as one output on one run and three on the next, and the diff shows
+    changes where there are none. nbval joins them before comparing, so nothing it checks changes.
+    """
+    merged: list[nbformat.NotebookNode] = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (previous is not None and output.get("output_type") == "stream" == previous.get("output_type")
+                and output.get("name") == previous.get("name")):
+            previous["text"] = previous["text"] + output["text"]
+        else:
+            merged.append(output)
+    return merged
+
+
 def refresh(path: Path, timeout: int = 600) -> float:
     nb = nbformat.read(path, as_version=4)
     os.environ.setdefault("PLOTLY_RENDERER", "plotly_mimetype")
@@ -65,7 +83,7 @@ def refresh(path: Path, timeout: int = 600) -> float:
             for output in cell.outputs:
                 if "execution_count" in output:
                     output["execution_count"] = count
-            cell.outputs = without_stderr(cell.outputs)
+            cell.outputs = merge_streams(without_stderr(cell.outputs))
         else:
             cell.outputs = []
             cell.execution_count = None

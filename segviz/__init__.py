@@ -67,7 +67,7 @@ _register("segviz.train", [
 _register("segviz.viz", [
     "compute_tasks", "figure_tasks", "figure_palette", "figure_images",
     "compute_sliding_window", "figure_sliding_window", "compute_fcn_skips", "figure_fcn_skips",
-    "compute_prediction_view", "figure_prediction_view",
+    "compute_prediction_view", "figure_prediction_view", "figure_history",
 ])
 _register("segviz.widgets", [
     "SlidingWindowExplorer", "ReceptiveFieldExplorer", "UnpoolingExplorer", "CheckerboardExplorer",

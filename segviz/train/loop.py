@@ -389,7 +389,8 @@ def fit(
         progress: a ``tqdm.auto`` progress bar; ``None``: on, except under pytest or with the
             environment variable ``SEGVIZ_PROGRESS=0``.
         live: a live plot of the loss and mean IU curves (plotly, :class:`~segviz.viz.training.LiveHistory`);
-            ``None``: on in a Jupyter kernel, unless ``SEGVIZ_LIVE=0`` or under pytest.
+            ``None``: on in a Jupyter kernel, unless ``SEGVIZ_LIVE=0`` or under pytest. The same
+            curves after the run: ``segviz.figure_history(history)``.
 
     Returns:
         The :class:`History`: one record per evaluation, and why the run stopped.

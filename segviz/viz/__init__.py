@@ -27,6 +27,7 @@ from .receptive_field import ReceptiveFieldView, compute_receptive_field_view, f
 from .scenes import TaskViews, compute_tasks, figure_images, figure_palette, figure_tasks
 from .transposed_conv import TransposedConvView, compute_transposed_conv, figure_transposed_conv, update_transposed_conv
 from .unpooling import UnpoolingResult, compute_unpooling, figure_unpooling, update_unpooling
+from .training import LiveHistory, figure_history, update_history
 from .sliding_window import (
     SlidingWindowView,
     compute_sliding_window,
@@ -49,4 +50,5 @@ __all__ = [
     "UnpoolingResult", "compute_unpooling", "figure_unpooling", "update_unpooling",
     "TaskViews", "compute_tasks", "figure_tasks", "figure_palette", "figure_images",
     "SlidingWindowView", "compute_sliding_window", "figure_sliding_window", "update_sliding_window",
+    "figure_history", "update_history", "LiveHistory",
 ]

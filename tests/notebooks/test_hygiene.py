@@ -76,6 +76,28 @@ def test_checked_cells_have_stored_outputs_and_no_figures(path):
                 data = output.get("data", {})
                 assert "application/vnd.plotly.v1+json" not in data, "a figure in a checked cell (plotly JSON cannot be sanitized)"
                 assert "application/vnd.jupyter.widget-view+json" not in data, "a widget in a checked cell"
+            kinds = [(o.get("output_type"), o.get("name")) for o in cell.outputs]
+            assert all(a != b or a[0] != "stream" for a, b in zip(kinds, kinds[1:])), (
+                f"one stream stored as several outputs (their split depends on timing, so diffs churn): "
+                f"run scripts/refresh_notebooks.py: {cell.source[:60]!r}"
+            )
+
+
+def test_refresh_joins_neighbouring_streams_and_keeps_their_order():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("refresh_notebooks", ROOT / "scripts" / "refresh_notebooks.py")
+    refresh = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(refresh)
+    out = nbformat.v4.new_output
+    outputs = [out("stream", name="stdout", text="a\n"), out("stream", name="stdout", text="b\n"),
+               out("display_data", data={"text/plain": "x"}), out("stream", name="stdout", text="c\n"),
+               out("stream", name="stderr", text="w\n"), out("stream", name="stdout", text="d\n")]
+    merged = refresh.merge_streams(outputs)
+    assert [(o.output_type, o.get("name"), o.get("text")) for o in merged] == [
+        ("stream", "stdout", "a\nb\n"), ("display_data", None, None), ("stream", "stdout", "c\n"),
+        ("stream", "stderr", "w\n"), ("stream", "stdout", "d\n"),
+    ]
 
 
 @pytest.mark.parametrize("path", LECTURES, ids=_id)
