@@ -13,9 +13,9 @@ same target: validation mean IU ≥ 0.85, checked every 50 steps. The small FCN 
 * whether and when FCN-8s reaches the target within the budget (time to target, steps, CPU
   seconds). On the 2-core machine this was written on it does not: about 0.49 after 45 s
   (1,000 steps of 8 images), and about 0.80 after 400 CPU seconds. The script also prints a
-  resolution ceiling: perfect scores at stride 8, upsampled bilinearly, give 0.72 on these
+  resolution ceiling: perfect block scores at stride 8, upsampled bilinearly, give 0.72 on these
   scenes, because bars, rings and crosses are thinner than an 8-pixel cell at 64×64;
-* torchvision's ``fcn_resnet50`` (untrained, 35 M parameters) gets the same data and budget;
+* torchvision's ``fcn_resnet50`` (untrained, 33 M parameters) gets the same data and budget;
 * a per-pixel model (1×1 convolutions only) cannot get far: a pixel's colour does not tell the
   shape it belongs to, so segmentation needs context;
 * FCN-32s stays below FCN-8s, most of all near object boundaries (trimap accuracy): the stride-8
@@ -75,11 +75,12 @@ class TorchvisionFCN(nn.Module):
 def resolution_ceiling(masks: torch.Tensor, stride: int, num_classes: int = 7) -> float:
     """Mean IU of a model that is perfect at ``stride`` and upsamples bilinearly.
 
-    The one-hot masks are averaged over ``stride × stride`` cells (the best a score map at that
-    stride can say about the fractions of each class in a cell), upsampled bilinearly to the
-    input size and labelled by their argmax. Thin parts (a bar, a ring's band, a cross's arms)
-    are narrower than a cell of 8 pixels at 64×64, so this bounds what bilinear upsampling from
-    stride 8 can draw; learned upsampling can do somewhat better, not much.
+    The one-hot masks are averaged over ``stride × stride`` cells (each class's share of each
+    cell: a natural perfect score map), upsampled bilinearly to the input size and labelled by
+    their argmax. Thin parts (a bar, a ring's band, a cross's arms) are narrower than a cell of
+    8 pixels at 64×64 and vanish in the average. Not a strict bound: scores tuned to each image
+    can move an edge inside a cell, and a learned upsampling is not bilinear, so a trained model
+    can exceed it; it shows what the stride alone costs.
     """
     import torch.nn.functional as F
 

@@ -26,6 +26,23 @@ from .base import Explorer
 __all__ = ["LossExplorer"]
 
 C_MIN, C_MAX = 1.01, 2.0  # ENet's constant: 1.02 in the paper; larger c flattens the weights
+C_STEP = 0.001  # the c slider's step, in log10(c)
+
+
+def _log_grid_start(value: float, low: float, step: float = C_STEP) -> float:
+    """The exponent where a log slider's grid starts, at or above ``log10(low)``, so that ``value`` lies on it.
+
+    The browser snaps a slider to ``min + k·step``; on a grid that starts at ``log10(1.01)``
+    ENet's c = 1.02 is no grid point, and the slider would move it to 1.019 as soon as it is
+    drawn.
+
+    Example:
+        >>> start = _log_grid_start(1.02, 1.01)
+        >>> round(10 ** (start + 4 * C_STEP), 12), 1.01 <= 10 ** start < 1.01 * 10 ** C_STEP
+        (1.02, True)
+    """
+    top, bottom = math.log10(value), math.log10(low)
+    return top - math.floor((top - bottom) / step + 1e-9) * step
 
 
 class LossExplorer(Explorer):
@@ -93,7 +110,7 @@ class LossExplorer(Explorer):
         controls: dict[str, widgets.ValueWidget] = {
             "kind": widgets.Dropdown(options=[(KIND_NAMES[k], k) for k in KINDS], value=kind, description="loss",
                                      style=style, layout=widgets.Layout(width="340px")),
-            "c": widgets.FloatLogSlider(value=c, base=10, min=math.log10(C_MIN), max=math.log10(C_MAX), step=0.001,
+            "c": widgets.FloatLogSlider(value=c, base=10, min=_log_grid_start(c, C_MIN), max=math.log10(C_MAX), step=C_STEP,
                                         readout_format=".3f", description="ENet c in 1/ln(c + p)", style=style,
                                         layout=widgets.Layout(width="380px")),
             "mode": widgets.ToggleButtons(options=[("top-k", "top_k"), ("threshold", "threshold")], value=mode,

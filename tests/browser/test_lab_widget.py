@@ -21,6 +21,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_NOTEBOOK = "tests/browser/fixture_widget.ipynb"
 LECTURE_00 = "lectures/00_segmentation_problem.ipynb"
 LECTURE_02 = "lectures/02_transposed_convolution.ipynb"
+MODEL_WIDGETS = "tests/browser/fixture_model_widgets.ipynb"  # lectures 04, 06, 07's widgets, no training
 
 RUN_ALL_TIMEOUT_S = 120.0
 KERNEL_READY_TIMEOUT_MS = 60_000
@@ -197,6 +198,9 @@ CASES = [
     pytest.param(FIXTURE_NOTEBOOK, ".segviz-widget", "window", "window {v}×{v}", id="fixture"),
     pytest.param(LECTURE_00, ".segviz-SlidingWindowExplorer", "window", "window {v}×{v}", id="lecture00"),
     pytest.param(LECTURE_02, ".segviz-TransposedConvExplorer", "stride", "stride {v}", id="lecture02-transposed-conv"),
+    pytest.param(MODEL_WIDGETS, ".segviz-ASPPExplorer", "input size", "{v}×{v} input", id="aspp"),
+    pytest.param(MODEL_WIDGETS, ".segviz-LossExplorer", "ENet c in 1/ln(c + p)", "c = {v}", id="losses"),
+    pytest.param(MODEL_WIDGETS, ".segviz-FCNSkipExplorer", "image", "image {v}", id="fcn-skips"),
 ]
 
 
@@ -250,7 +254,9 @@ def test_widget_renders_and_follows_slider(
     page.screenshot(path=artifact_path("before.png"))
 
     # Mouse drag (Notebook 7 swallows arrow keys on a focused slider). Drag right unless the
-    # handle already sits at its maximum.
+    # handle already sits at its maximum. A widget taller than the window (LossExplorer) can
+    # leave the slider above it: the mouse only reaches what is on screen.
+    handle.scroll_into_view_if_needed()
     track = slider.locator(".noUi-target").bounding_box()
     box = handle.bounding_box()
     assert track and box, "slider has no layout box"
